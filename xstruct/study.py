@@ -1,0 +1,165 @@
+"""The study as data: the condition table and the list of pretraining runs derived from the config.
+
+A condition is a row of `configs/conditions.tsv`; a run is (condition, language set, seed). Everything that
+decides an artifact's path (the vocabulary a run needs, the corpus parts it streams) is derived here, so rules
+and scripts never rebuild these names themselves.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+VOCAB_MODES = ("joint", "union", "disjoint")
+ANCHOR_MODES = ("none", "dictionary")
+CONDITION_COLUMNS = ("condition", "label", "section", "vocab", "anchors", "domain", "domain_xx", "separate")
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+LANG = re.compile(r"^[a-z][a-z0-9]*$")
+
+
+class ConfigError(ValueError):
+    """A bad configuration value; the message is one line naming the file or key and what was expected."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    name: str
+    label: str
+    section: str
+    vocab: str                       # joint | union | disjoint
+    anchors: str                     # none | dictionary
+    domain: str                      # corpus domain of English (and of every language unless domain_xx is set)
+    domain_xx: str | None            # corpus domain of the non-English language, if different
+    separate_embeddings: bool        # language-specific token+position embeddings (and so the tied softmax)
+    separate_layers: tuple[int, ...]  # 1-based transformer layers that are language-specific
+
+    def domain_of(self, lang: str) -> str:
+        return self.domain if lang == "en" or self.domain_xx is None else self.domain_xx
+
+
+@dataclass(frozen=True)
+class Run:
+    condition: Condition
+    langs: tuple[str, ...]           # ("en", "fr") or ("fr",)
+    seed: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.condition.name}.{'-'.join(self.langs)}.s{self.seed}"
+
+    @property
+    def vocab_id(self) -> str:
+        return vocab_id(self.condition.vocab, [(self.condition.domain_of(l), l) for l in self.langs])
+
+    def parts(self, parallel: bool) -> dict[str, tuple[str, ...]]:
+        """Corpus parts each language streams: halves a/b keep bilingual text non-parallel."""
+        if len(self.langs) == 1 or parallel:
+            return {l: ("a", "b") for l in self.langs}
+        return {self.langs[0]: ("a",), self.langs[1]: ("b",)}
+
+
+def vocab_id(mode: str, sources: list[tuple[str, str]]) -> str:
+    """`joint/bible.en+bible.fr`: the mode and the (domain, language) texts the tokenizer is trained on."""
+    return f"{mode}/" + "+".join(f"{d}.{l}" for d, l in sources)
+
+
+def parse_vocab_id(vid: str) -> tuple[str, list[tuple[str, str]]]:
+    mode, spec = vid.split("/", 1)
+    return mode, [tuple(s.split(".", 1)) for s in spec.split("+")]  # type: ignore[misc]
+
+
+def read_conditions(path: str | Path, n_layers: int | None = None) -> dict[str, Condition]:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: condition table not found (config key 'conditions')")
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    if not rows or tuple(rows[0].keys()) != CONDITION_COLUMNS:
+        got = tuple(rows[0].keys()) if rows else ()
+        raise ConfigError(f"{path}: expected columns {', '.join(CONDITION_COLUMNS)}; got {', '.join(got) or 'none'}")
+    out: dict[str, Condition] = {}
+    for i, r in enumerate(rows, start=2):
+        where = f"{path}:{i}"
+        name = r["condition"]
+        if not NAME.match(name or ""):
+            raise ConfigError(f"{where}: condition name {name!r} must match {NAME.pattern}")
+        if name in out:
+            raise ConfigError(f"{where}: condition {name!r} is defined twice")
+        if r["vocab"] not in VOCAB_MODES:
+            raise ConfigError(f"{where}: vocab {r['vocab']!r} must be one of {', '.join(VOCAB_MODES)}")
+        if r["anchors"] not in ANCHOR_MODES:
+            raise ConfigError(f"{where}: anchors {r['anchors']!r} must be one of {', '.join(ANCHOR_MODES)}")
+        sep = [s.strip() for s in r["separate"].split(",") if s.strip() and s.strip() != "-"]
+        layers = []
+        for s in sep:
+            if s == "embeddings":
+                continue
+            if not s.isdigit() or int(s) < 1 or (n_layers is not None and int(s) >= n_layers):
+                top = f"1..{n_layers - 1}" if n_layers else "a positive layer number"
+                raise ConfigError(f"{where}: separate entry {s!r} must be 'embeddings' or a layer in {top} "
+                                  "(the top layer stays shared so the task head has one input)")
+            layers.append(int(s))
+        out[name] = Condition(
+            name=name, label=r["label"], section=r["section"], vocab=r["vocab"], anchors=r["anchors"],
+            domain=r["domain"], domain_xx=None if r["domain_xx"] in ("", "-") else r["domain_xx"],
+            separate_embeddings="embeddings" in sep, separate_layers=tuple(sorted(set(layers))),
+        )
+    return out
+
+
+def expand_runs(config: dict, conditions: dict[str, Condition]) -> list[Run]:
+    """Cross every `runs` entry's conditions, language sets and seeds; check every name on the way."""
+    langs_known = set(config["languages"])
+    domains_known = set(config["corpora"])
+    runs: dict[str, Run] = {}
+    for i, entry in enumerate(config["runs"]):
+        for cname in entry["conditions"]:
+            if cname not in conditions:
+                raise ConfigError(f"runs[{i}].conditions: unknown condition {cname!r}; "
+                                  f"known: {', '.join(conditions)}")
+            cond = conditions[cname]
+            for d in filter(None, (cond.domain, cond.domain_xx)):
+                if d not in domains_known:
+                    raise ConfigError(f"condition {cname!r}: domain {d!r} is not a key of 'corpora'")
+            for spec in entry["langs"]:
+                langs = tuple(spec.split("-"))
+                bad = [l for l in langs if l not in langs_known]
+                if bad or len(langs) > 2 or len(set(langs)) != len(langs):
+                    raise ConfigError(f"runs[{i}].langs: {spec!r} must be one language or 'en-xx' "
+                                      f"of the configured languages ({', '.join(config['languages'])})")
+                if len(langs) == 2 and langs[0] != "en":
+                    raise ConfigError(f"runs[{i}].langs: {spec!r} must start with 'en' (transfer is from English)")
+                if cond.anchors == "dictionary" and len(langs) == 2 and langs[1] not in config["dictionaries"]["sources"]:
+                    raise ConfigError(f"runs[{i}]: condition {cname!r} needs a dictionary for {langs[1]!r} "
+                                      "under 'dictionaries.sources'")
+                for seed in entry.get("seeds", [config["seed"]]):
+                    run = Run(cond, langs, int(seed))
+                    runs.setdefault(run.id, run)
+    return list(runs.values())
+
+
+class Study:
+    """The config, its condition table and its runs, with the target lists the rules need."""
+
+    def __init__(self, config: dict, root: str | Path = "."):
+        self.config = config
+        n_layers = config.get("model", {}).get("layers")
+        self.conditions = read_conditions(Path(root) / config["conditions"], n_layers)
+        self.runs = expand_runs(config, self.conditions)
+        self.by_id = {r.id: r for r in self.runs}
+
+    def run(self, run_id: str) -> Run:
+        return self.by_id[run_id]
+
+    @property
+    def vocab_ids(self) -> list[str]:
+        return sorted({r.vocab_id for r in self.runs})
+
+    def corpus_texts(self) -> list[tuple[str, str]]:
+        """Every (domain, language) text some run pretrains on."""
+        return sorted({(r.condition.domain_of(l), l) for r in self.runs for l in r.langs})
+
+    def dictionary_pairs(self) -> list[str]:
+        """en-xx pairs that have a dictionary source and a language in the study."""
+        return [f"en-{l}" for l in self.config["dictionaries"]["sources"] if l in self.config["languages"]]
