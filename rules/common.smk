@@ -1,14 +1,12 @@
 # Config validation and the helpers that turn the study (config + condition table) into target lists.
 import sys
 
-from snakemake.utils import validate
-
 sys.path.insert(0, workflow.basedir)
-from xstruct.study import ConfigError, Study  # noqa: E402
+from xstruct.study import ConfigError, Study, validate_config  # noqa: E402
 
 
-validate(config, workflow.source_path("../schemas/config.schema.yaml"))
 try:
+    validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
     STUDY = Study(config, root=workflow.basedir)
 except ConfigError as err:
     raise WorkflowError(f"config error: {err}") from None

@@ -22,6 +22,23 @@ class ConfigError(ValueError):
     """A bad configuration value; the message is one line naming the file or key and what was expected."""
 
 
+def validate_config(config: dict, schema_path: str | Path) -> None:
+    """Check `config` against the JSON schema; the first error becomes one line naming the key."""
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load(Path(schema_path).read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is None:
+        return
+    key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    if error.validator == "additionalProperties":
+        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        raise ConfigError(f"{key}: unknown key(s) {', '.join(unknown)}")
+    raise ConfigError(f"{key}: {error.message}")
+
+
 @dataclass(frozen=True)
 class Condition:
     name: str

@@ -1,0 +1,33 @@
+"""Shared fixtures: the repository root, the real-data samples beside the checkout, the configs."""
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def load_config(*overlays: str) -> dict:
+    """config.yaml with configs/<overlay>.yaml merged over it, the way `--configfile` merges."""
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    for name in overlays:
+        merge(config, yaml.safe_load((ROOT / "configs" / f"{name}.yaml").read_text()))
+    return config
+
+
+def merge(base: dict, over: dict) -> dict:
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            merge(base[k], v)
+        else:
+            base[k] = v
+    return base
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    data = SHARED / "data"
+    if not data.is_dir():
+        pytest.skip(f"real-data samples not found at {data} (the shared/ folder beside the checkout)")
+    return data

@@ -1,0 +1,81 @@
+"""The condition table and run expansion: every paper condition is a row, bad input fails in one line."""
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, load_config
+from xstruct.study import ConfigError, Study, read_conditions
+
+
+def test_default_study_has_every_paper_run():
+    study = Study(load_config(), root=ROOT)
+    ids = {r.id for r in study.runs}
+    table1 = {c for c in study.conditions if c != "mono"}
+    assert len(table1) == 10
+    assert {f"{c}.en-{x}.s1" for c in table1 for x in ("fr", "ru", "zh")} <= ids
+    assert {"mono.en.s1", "mono.en.s2", "mono.fr.s1", "mono.de.s1", "mono.ru.s1", "mono.zh.s1",
+            "default.en-de.s1", "sep_emb.en-en2.s1"} <= ids
+    assert len(ids) == 38
+
+
+def test_conditions_are_data():
+    conds = read_conditions(ROOT / "configs/conditions.tsv", n_layers=4)
+    assert conds["sep_emb_l1_3"].separate_embeddings and conds["sep_emb_l1_3"].separate_layers == (1, 2)
+    assert conds["sep_l1_6"].separate_layers == (1, 2, 3) and not conds["sep_l1_6"].separate_embeddings
+    assert conds["wiki_cc"].domain_of("en") == "bible" and conds["wiki_cc"].domain_of("fr") == "debian"
+    paper = read_conditions(ROOT / "configs/conditions-paper.tsv", n_layers=8)
+    assert paper["sep_emb_l1_6"].separate_layers == (1, 2, 3, 4, 5, 6)
+    assert {c.vocab for c in paper.values()} == {"joint", "union", "disjoint"}
+
+
+def test_runs_share_vocabularies_by_content():
+    study = Study(load_config(), root=ROOT)
+    run = study.run
+    assert run("sep_l1_3.en-fr.s1").vocab_id == run("default_anchors.en-fr.s1").vocab_id == "union/bible.en+bible.fr"
+    assert run("wiki_cc.en-zh.s1").vocab_id == "joint/bible.en+debian.zh"
+    assert run("mono.en.s2").vocab_id == run("mono.en.s1").vocab_id
+    assert run("default.en-fr.s1").parts(parallel=False) == {"en": ("a",), "fr": ("b",)}
+    assert run("default.en-fr.s1").parts(parallel=True) == {"en": ("a", "b"), "fr": ("a", "b")}
+
+
+@pytest.mark.parametrize("row, message", [
+    ("bad\tBad\t4\tshared\tnone\tbible\t-\t-", "vocab 'shared' must be one of"),
+    ("bad\tBad\t4\tjoint\tnone\tbible\t-\t4", "separate entry '4'"),
+    ("bad\tBad\t4\tjoint\tsome\tbible\t-\t-", "anchors 'some'"),
+])
+def test_bad_condition_row_names_file_line_and_value(tmp_path, row, message):
+    table = tmp_path / "c.tsv"
+    table.write_text((ROOT / "configs/conditions.tsv").read_text() + row + "\n")
+    with pytest.raises(ConfigError, match=message) as err:
+        read_conditions(table, n_layers=4)
+    assert str(table) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_unknown_condition_or_language_in_runs():
+    config = load_config()
+    config["runs"] = [{"conditions": ["defualt"], "langs": ["en-fr"]}]
+    with pytest.raises(ConfigError, match="unknown condition 'defualt'"):
+        Study(config, root=ROOT)
+    config["runs"] = [{"conditions": ["default"], "langs": ["en-xx"]}]
+    with pytest.raises(ConfigError, match="runs\\[0\\].langs: 'en-xx'"):
+        Study(config, root=ROOT)
+
+
+def snakemake_dry_run(tmp_path, extra: str):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(extra)
+    return subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", str(cfg)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("overlay, needle", [
+    ("vocab_size: 10\n", "vocab_size"),
+    ("vocab: {joint_size: many}\n", "many"),
+    ("runs: [{conditions: [nope], langs: [en-fr]}]\n", "unknown condition 'nope'"),
+])
+def test_bad_config_fails_before_any_job(tmp_path, overlay, needle):
+    out = snakemake_dry_run(tmp_path, overlay)
+    assert out.returncode != 0
+    assert needle in out.stdout + out.stderr
+    assert "Job stats" not in out.stdout
