@@ -1,0 +1,73 @@
+"""Paper-scale text from the Hugging Face Hub: Wikipedia (`wikimedia/wikipedia`) and the Common Crawl domain
+(`HuggingFaceFW/fineweb-2`), streamed at a pinned revision up to a byte budget.
+
+Documents are split into lines, each filtered like the Debian text, keyed "doc id:line index" and split into
+parts by the same hash. Without network (or with HF_HUB_OFFLINE=1) this fails with one line.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Iterable, Iterator
+
+from tqdm import tqdm
+
+from xstruct.corpora.text import LineFilter, write_parts
+
+log = logging.getLogger(__name__)
+
+
+class HubError(RuntimeError):
+    """The Hub could not be reached or the dataset could not be read; the message is one line."""
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text[:300]}"
+
+
+def stream_documents(dataset: dict, lang: str) -> Iterator[dict]:
+    """Records of a pinned Hub dataset ({path, name, revision, split, text_field}), streamed."""
+    where = f"{dataset['path']}" + (f" ({dataset['name']})" if dataset.get("name") else "") + \
+            f" at revision {dataset['revision']}"
+    try:
+        from datasets import load_dataset
+
+        records = load_dataset(dataset["path"], dataset.get("name"), split=dataset.get("split", "train"),
+                               revision=dataset["revision"], streaming=True)
+        yield from records
+    except (OSError, ValueError, RuntimeError, ImportError) as err:   # ConnectionError is an OSError
+        raise HubError(f"hub corpus {lang!r}: cannot stream {where}: {_one_line(err)} "
+                       "(this source needs network access to the Hugging Face Hub; the embedded default "
+                       "config runs offline)") from None
+
+
+def document_lines(records: Iterable[dict], text_field: str, line_filter: LineFilter, max_bytes: int,
+                   lang: str) -> Iterator[tuple[str, str]]:
+    """(key, line) of filtered document lines until `max_bytes` of UTF-8 text are kept."""
+    kept = 0
+    with tqdm(total=max_bytes, unit="B", unit_scale=True, desc=f"hub text ({lang})", mininterval=5) as bar:
+        for n, record in enumerate(records):
+            if text_field not in record:
+                raise HubError(f"hub corpus {lang!r}: record has no field {text_field!r} "
+                               f"(fields: {', '.join(record)}); set datasets.{lang}.text_field")
+            doc = str(record.get("id", n))
+            for i, raw in enumerate(record[text_field].split("\n")):
+                line = line_filter(raw)
+                if line is None:
+                    continue
+                size = len(line.encode("utf-8")) + 1
+                yield f"{doc}:{i}", line
+                kept += size
+                bar.update(size)
+                if kept >= max_bytes:
+                    return
+    log.warning("hub corpus %r: the dataset ended after %d bytes, below max_bytes=%d", lang, kept, max_bytes)
+
+
+def build_text(dataset: dict, lang: str, cleaning: dict, max_bytes: int, valid_fraction: float,
+               paths: dict[str, str], stats_path: str) -> dict:
+    """Stream, filter, cap and split one language's Hub text into parts a/b/valid."""
+    line_filter = LineFilter.from_config(lang, cleaning)
+    records = stream_documents(dataset, lang)
+    lines = document_lines(records, dataset.get("text_field", "text"), line_filter, max_bytes, lang)
+    return write_parts(lines, paths, stats_path, valid_fraction)
