@@ -36,4 +36,5 @@ def vocab_targets():
 
 
 def all_targets():
-    return corpus_targets() + vocab_targets() + pretrain_targets()
+    return (corpus_targets() + heldout_targets() + vocab_targets() + pretrain_targets() + transfer_targets()
+            + analysis_targets())

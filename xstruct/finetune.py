@@ -1,0 +1,289 @@
+"""Zero-shot cross-lingual transfer: fine-tune on English, choose on English dev, test on the target language.
+
+The protocol of the paper (ACL 2020, section 3.2), for one task and one pretrained bilingual run:
+
+1. For every hyperparameter setting of the grid (batch size x learning rate [x head learning rate]) and every seed,
+   fine-tune the English view with a fresh task head. Parameters that the run's `sharing.json` lists as
+   language-specific stay frozen, so only shared parameters (and the head) learn.
+2. After each epoch score English dev; keep the best epoch's weights.
+3. Build the target-language view: its own pretrained language-specific parameters, the fine-tuned shared
+   parameters and the task head swapped in, and score the target test set.
+4. The reported number is the mean target score of the `top_k` settings with the best English dev scores
+   (the paper averages the best two); every setting's scores are kept in the output.
+
+Shared word embeddings are stored per view with local ids, so the swap maps rows through the vocabulary id maps
+(local id -> global id): a target row takes the fine-tuned row of the same global id when English has it.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from xstruct.io import read_json, write_json
+from xstruct.tasks.encoding import Pieces, collate, encode, eval_batches, train_batches
+from xstruct.tasks.examples import example_path, read_examples
+from xstruct.tasks.heads import build_head
+from xstruct.tasks.metrics import accuracy, attachment_scores, span_f1, universal
+from xstruct.tasks.plan import check_spec
+
+METRIC = {"pair": "accuracy", "tag": "f1", "parse": "las"}
+WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
+
+
+class TransferError(ValueError):
+    """Inconsistent run or task inputs; the message is one line naming the file or key."""
+
+
+# ----------------------------------------------------------------------------------------------- model views
+
+def _quiet_load(loader, folder: Path, **kwargs):
+    from transformers.utils import logging
+
+    if not (folder / "config.json").is_file():
+        raise TransferError(f"{folder}: not a Hugging Face model folder (config.json missing)")
+    verbosity = logging.get_verbosity()
+    logging.set_verbosity_error()  # the checkpoint's MLM head is unused here, on purpose
+    try:
+        return loader.from_pretrained(folder, **kwargs)
+    finally:
+        logging.set_verbosity(verbosity)
+
+
+def load_encoder(folder: str | Path) -> nn.Module:
+    """A language view's encoder, without the pooler (the heads read token vectors)."""
+    from transformers import AutoModel
+
+    return _quiet_load(AutoModel, Path(folder), add_pooling_layer=False)
+
+
+def load_tokenizer(folder: str | Path):
+    from transformers import AutoTokenizer
+
+    return _quiet_load(AutoTokenizer, Path(folder))
+
+
+def read_separate(path: str | Path, encoder: nn.Module) -> set[str]:
+    """Encoder parameter names that `sharing.json` marks language-specific (MLM-head names do not apply)."""
+    sharing = read_json(path)
+    if not isinstance(sharing.get("separate"), list):
+        raise TransferError(f"{path}: expected a list under 'separate'")
+    names = {n for n, _ in encoder.named_parameters()}
+    prefix = encoder.base_model_prefix + "."
+    out = set()
+    for name in sharing["separate"]:
+        name = name[len(prefix):] if name.startswith(prefix) else name
+        if name.startswith("cls."):
+            continue
+        if name not in names:
+            raise TransferError(f"{path}: separate parameter {name!r} is not a parameter of the encoder")
+        out.add(name)
+    return out
+
+
+def shared_rows(source_map: np.ndarray, target_map: np.ndarray) -> np.ndarray:
+    """For each target local id, the source local id of the same global id, or -1."""
+    where = {int(g): i for i, g in enumerate(source_map)}
+    return np.array([where.get(int(g), -1) for g in target_map], dtype=np.int64)
+
+
+@torch.no_grad()
+def swap_shared(tuned: nn.Module, target: nn.Module, separate: set[str], rows: np.ndarray | None) -> None:
+    """Overwrite the target view's shared parameters with the fine-tuned source view's."""
+    source = dict(tuned.named_parameters())
+    for name, param in target.named_parameters():
+        if name in separate:
+            continue
+        if name == WORD_EMBEDDINGS:
+            if rows is None:
+                raise TransferError("word embeddings are shared: the vocabulary id maps of both views are needed")
+            if len(rows) != param.size(0):
+                raise TransferError(f"id map has {len(rows)} rows, the target view {param.size(0)} embeddings")
+            hit = torch.from_numpy(np.nonzero(rows >= 0)[0])
+            param[hit] = source[name][torch.from_numpy(rows[rows >= 0])].to(param.dtype)
+            continue
+        if source[name].shape != param.shape:
+            raise TransferError(f"shared parameter {name}: shape {tuple(source[name].shape)} in the source view, "
+                                f"{tuple(param.shape)} in the target view")
+        param.copy_(source[name])
+
+
+class TaskModel(nn.Module):
+    def __init__(self, encoder: nn.Module, head: nn.Module):
+        super().__init__()
+        self.encoder, self.head = encoder, head
+
+    def forward(self, batch):
+        hidden = self.encoder(input_ids=batch["ids"], attention_mask=batch["mask"]).last_hidden_state
+        return self.head.scores(hidden, batch)
+
+
+# --------------------------------------------------------------------------------------------------- scoring
+
+def predict(model: TaskModel, encoded: list[dict], batch_size: int, pad_id: int, device, desc: str) -> list:
+    model.eval()
+    out: list = [None] * len(encoded)
+    with torch.no_grad():
+        for idx in tqdm(eval_batches([len(e["ids"]) for e in encoded], batch_size), desc=desc, leave=False):
+            batch = {k: v.to(device) for k, v in collate([encoded[i] for i in idx], pad_id).items()}
+            for i, p in zip(idx, model.head.decode(model(batch), batch)):
+                out[i] = p
+    return out
+
+
+def score(kind: str, examples: list[dict], preds: list) -> dict:
+    """Scores of predictions; words cut by max_length count as wrong (tag O, no head)."""
+    if kind == "pair":
+        return {"accuracy": accuracy([e["label"] for e in examples], preds)}
+    if kind == "tag":
+        full = [p + ["O"] * (len(e["words"]) - len(p)) for e, p in zip(examples, preds)]
+        return span_f1([e["tags"] for e in examples], full)
+    heads = [h + [-1] * (len(e["words"]) - len(h)) for e, (h, _) in zip(examples, preds)]
+    rels = [r + ["_"] * (len(e["words"]) - len(r)) for e, (_, r) in zip(examples, preds)]
+    return attachment_scores([e["heads"] for e in examples], [e["deprels"] for e in examples], heads, rels)
+
+
+def label_set(kind: str, train: list[dict]) -> list[str]:
+    if kind == "pair":
+        return sorted({e["label"] for e in train})
+    if kind == "tag":
+        return sorted({t for e in train for t in e["tags"]})
+    return sorted({universal(r) for e in train for r in e["deprels"]})
+
+
+# -------------------------------------------------------------------------------------------------- training
+
+def settings(spec: dict) -> list[dict]:
+    """The hyperparameter grid: batch size x encoder lr x head lr (head lr = encoder lr when not given)."""
+    head_lrs = spec.get("head_lr") or [None]
+    return [{"id": f"bs{b}_lr{lr:g}" + (f"_head{h:g}" if h is not None else ""), "batch_size": int(b),
+             "lr": float(lr), "head_lr": float(h if h is not None else lr)}
+            for b, lr, h in itertools.product(spec["batch_size"], spec["lr"], head_lrs)]
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def _schedule(optimizer, spec: dict, total: int):
+    from transformers import get_constant_schedule, get_linear_schedule_with_warmup
+
+    if spec["schedule"] == "linear":
+        return get_linear_schedule_with_warmup(optimizer, math.ceil(spec["warmup"] * total), total)
+    if spec["schedule"] == "constant":
+        return get_constant_schedule(optimizer)
+    raise TransferError(f"schedule {spec['schedule']!r} must be linear or constant")
+
+
+def train_setting(kind: str, spec: dict, setting: dict, seed: int, source_dir: Path, separate_path: Path,
+                  labels: list[str], train: list[dict], dev: list[dict], dev_examples: list[dict], pad: int,
+                  device, desc: str) -> tuple[TaskModel, dict]:
+    """Fine-tune one setting with one seed on the source language; return the model at its best dev epoch."""
+    rng = seed_everything(seed)
+    encoder = load_encoder(source_dir)
+    separate = read_separate(separate_path, encoder)
+    for name, param in encoder.named_parameters():
+        param.requires_grad_(name not in separate)
+    head = build_head(kind, encoder.config.hidden_size, labels, spec["head"])
+    model = TaskModel(encoder, head).to(device)
+    groups = [{"params": [p for p in encoder.parameters() if p.requires_grad], "lr": setting["lr"]},
+              {"params": list(head.parameters()), "lr": setting["head_lr"]}]
+    optimizer = torch.optim.AdamW(groups, weight_decay=spec["weight_decay"])
+    per_epoch = math.ceil((spec.get("epoch_size") or len(train)) / setting["batch_size"])
+    scheduler = _schedule(optimizer, spec, per_epoch * spec["epochs"])
+    stream = train_batches([len(e["ids"]) for e in train], setting["batch_size"], spec["bucket"], rng)
+    trainable = [p for g in groups for p in g["params"]]
+    amp = device.type == "cuda" and spec.get("bf16", False)
+    history, best, best_state = [], None, None
+    for epoch in range(1, spec["epochs"] + 1):
+        model.train()
+        bar = tqdm(range(per_epoch), desc=f"{desc} epoch {epoch}", leave=False)
+        for _ in bar:
+            batch = {k: v.to(device) for k, v in collate([train[i] for i in next(stream)], pad).items()}
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                loss = model.head.loss(model(batch), batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if spec["max_grad_norm"]:
+                nn.utils.clip_grad_norm_(trainable, spec["max_grad_norm"])
+            optimizer.step()
+            scheduler.step()
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+        dev_scores = score(kind, dev_examples,
+                           predict(model, dev, spec["eval_batch_size"], pad, device, f"{desc} dev"))
+        history.append(dev_scores)
+        if best is None or dev_scores[METRIC[kind]] > history[best - 1][METRIC[kind]]:
+            best = epoch
+            best_state = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+    model.load_state_dict(best_state, strict=False)
+    return model, {"seed": seed, "dev_by_epoch": history, "best_epoch": best, "dev": history[best - 1]}
+
+
+def target_model(tuned: TaskModel, target_dir: Path, separate_path: Path, rows: np.ndarray | None,
+                 device) -> TaskModel:
+    """The target view with the fine-tuned shared parameters and the task head swapped in."""
+    encoder = load_encoder(target_dir).to(device)
+    swap_shared(tuned.encoder, encoder, read_separate(separate_path, encoder), rows)
+    return TaskModel(encoder, tuned.head)
+
+
+def finetune_transfer(task: str, spec: dict, data_dir: str | Path, run_dir: str | Path, target: str,
+                      out_path: str | Path, source: str = "en", maps: dict[str, str] | None = None,
+                      top_k: int = 2, device: str = "auto", threads: int | None = None) -> dict:
+    """Run the whole protocol for (task, run) and write its JSON summary atomically to `out_path`."""
+    started = time.time()
+    if threads:
+        torch.set_num_threads(threads)
+    device = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
+                          "cpu" if device == "auto" else device)
+    kind = check_spec(spec, task)
+    run_dir, data_dir = Path(run_dir), Path(data_dir)
+    sharing = run_dir / "sharing.json"
+    rows = None
+    if maps:
+        rows = shared_rows(np.load(maps[source]), np.load(maps[target]))
+    examples = {"train": read_examples(example_path(data_dir, source, "train"), kind),
+                "dev": read_examples(example_path(data_dir, source, "dev"), kind),
+                "test": read_examples(example_path(data_dir, target, "test"), kind)}
+    labels = label_set(kind, examples["train"])
+    source_tok, target_tok = load_tokenizer(run_dir / source), load_tokenizer(run_dir / target)
+    source_pieces, target_pieces = Pieces(source_tok), Pieces(target_tok)
+    enc = {"train": encode(examples["train"], kind, source_pieces, labels, spec["max_length"]),
+           "dev": encode(examples["dev"], kind, source_pieces, labels, spec["max_length"]),
+           "test": encode(examples["test"], kind, target_pieces, labels, spec["max_length"])}
+    if kind != "pair":  # a sentence whose first word alone exceeds max_length has nothing to learn from
+        enc["train"] = [e for e in enc["train"] if e["first"]]
+    results = []
+    for setting in settings(spec):
+        runs = []
+        for seed in spec["seeds"]:
+            desc = f"{task} {run_dir.name} {setting['id']} s{seed}"
+            tuned, record = train_setting(kind, spec, setting, int(seed), run_dir / source, sharing, labels,
+                                          enc["train"], enc["dev"], examples["dev"], source_tok.pad_token_id,
+                                          device, desc)
+            tested = target_model(tuned, run_dir / target, sharing, rows, device)
+            record["test"] = score(kind, examples["test"], predict(tested, enc["test"], spec["eval_batch_size"],
+                                                                   target_tok.pad_token_id, device, f"{desc} test"))
+            runs.append(record)
+        results.append({**setting, "runs": runs,
+                        "dev": float(np.mean([r["dev"][METRIC[kind]] for r in runs])),
+                        "test": float(np.mean([r["test"][METRIC[kind]] for r in runs]))})
+    ranked = sorted(results, key=lambda r: -r["dev"])[:top_k]  # stable: grid order breaks ties
+    summary = {
+        "task": task, "run": run_dir.name, "kind": kind, "metric": METRIC[kind], "source": source, "target": target,
+        "dev": float(np.mean([r["dev"] for r in ranked])), "test": float(np.mean([r["test"] for r in ranked])),
+        "selected": [r["id"] for r in ranked], "top_k": top_k, "seeds": list(spec["seeds"]),
+        "settings": results, "labels": labels,
+        "examples": {k: len(v) for k, v in examples.items()},
+        "cut_words": {k: sum(e["n_words"] - len(e["first"]) for e in v) for k, v in enc.items() if kind != "pair"},
+        "config": spec, "device": str(device), "seconds": round(time.time() - started, 1),
+    }
+    write_json(out_path, summary)
+    return summary

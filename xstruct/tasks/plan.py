@@ -1,0 +1,90 @@
+"""Which transfer jobs a config asks for: tasks (with their merged settings) x bilingual runs.
+
+Config block `transfer`: `source` (the fine-tuning language), `languages` (transfer targets: a bilingual run
+`en-xx` is evaluated when xx is one of them), `top_k`, `defaults` (settings every task inherits), `tasks`
+({name: settings}) and `run` (the task names to run; all configured tasks when absent). A `ud` task without a
+`source` is planned as not run (no treebank configured).
+"""
+from __future__ import annotations
+
+import copy
+
+from xstruct.tasks import TaskDataError, task_kind
+
+NOT_RUN_NO_TREEBANK = "not run: no treebank configured"
+TRAINING_KEYS = ("epochs", "batch_size", "lr", "schedule", "warmup", "weight_decay", "max_grad_norm", "max_length",
+                 "eval_batch_size", "bucket", "seeds", "head")
+HEAD_KEYS = {"pair": ("dropout",), "tag": ("dropout",), "parse": ("dropout", "arc_dim", "rel_dim")}
+
+
+def check_spec(spec: dict, name: str) -> str:
+    """The task's kind, after checking that every fine-tuning setting is there."""
+    kind = task_kind(spec, name)
+    missing = [k for k in TRAINING_KEYS if k not in spec]
+    missing += [f"head.{k}" for k in HEAD_KEYS[kind] if k not in (spec.get("head") or {})]
+    if missing:
+        raise TaskDataError(f"transfer.tasks.{name}: missing {', '.join(missing)} (set them there or in "
+                            "transfer.defaults)")
+    return kind
+
+
+def task_spec(transfer: dict, name: str) -> dict:
+    """The task's settings over the transfer defaults (nested dicts such as `head` merged key by key)."""
+    tasks = transfer.get("tasks") or {}
+    if name not in tasks:
+        raise TaskDataError(f"transfer.tasks: no task {name!r}; configured: {', '.join(tasks) or 'none'}")
+    spec = copy.deepcopy(transfer.get("defaults") or {})
+    for key, value in tasks[name].items():
+        if isinstance(value, dict) and isinstance(spec.get(key), dict):
+            spec[key] = {**spec[key], **value}
+        else:
+            spec[key] = copy.deepcopy(value)
+    check_spec(spec, name)
+    return spec
+
+
+def requested_tasks(transfer: dict) -> list[str]:
+    tasks = transfer.get("tasks") or {}
+    names = transfer.get("run", list(tasks))
+    unknown = [n for n in names if n not in tasks]
+    if unknown:
+        raise TaskDataError(f"transfer.run: unknown task(s) {', '.join(unknown)}; configured: {', '.join(tasks)}")
+    return list(names)
+
+
+def skipped_tasks(transfer: dict) -> dict[str, str]:
+    """Requested tasks that produce no job, with the reason the report prints."""
+    return {name: NOT_RUN_NO_TREEBANK for name in requested_tasks(transfer)
+            if transfer["tasks"][name].get("format") == "ud" and not transfer["tasks"][name].get("source")}
+
+
+def active_tasks(transfer: dict) -> list[str]:
+    """Requested tasks that run, in config order."""
+    skipped = skipped_tasks(transfer)
+    return [name for name in requested_tasks(transfer) if name not in skipped]
+
+
+def transfer_runs(runs, transfer: dict) -> list:
+    """Bilingual runs source-xx whose xx is a transfer target (Table 1's runs)."""
+    source, targets = transfer.get("source", "en"), set(transfer.get("languages") or [])
+    return [r for r in runs if len(r.langs) == 2 and r.langs[0] == source and r.langs[1] in targets]
+
+
+def heldout_files(transfer: dict, name: str, langs: list[str], results: str = "results") -> dict[str, str]:
+    """Held-out verse files a Bible stand-in task reads, by language (none for external data)."""
+    if task_spec(transfer, name)["format"] not in ("xref", "punct"):
+        return {}
+    return {l: f"{results}/corpus/bible/heldout/{l}.tsv" for l in langs}
+
+
+def task_inputs(transfer: dict, name: str, langs: list[str], results: str = "results") -> dict[str, str]:
+    """Snakemake inputs of a task's data preparation: held-out verses and, for xref, the cross-references."""
+    inputs = {f"heldout_{l}": p for l, p in heldout_files(transfer, name, langs, results).items()}
+    if task_spec(transfer, name)["format"] == "xref":
+        inputs["crossref"] = f"{results}/corpus/bible/crossref.tsv"
+    return inputs
+
+
+def id_maps(run, results: str = "results") -> dict[str, str]:
+    """Local -> global id maps of a run's language views (to swap shared embedding rows)."""
+    return {l: f"{results}/vocab/{run.vocab_id}/ids/{l}.map.npy" for l in run.langs}
