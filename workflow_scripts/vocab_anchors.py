@@ -1,0 +1,10 @@
+"""Snakemake adapter: anchor statistics of a vocabulary from its id arrays."""
+import sys
+
+from xstruct.vocab.anchors import write_anchor_stats
+
+sys.stderr = open(snakemake.log[0], "w", buffering=1)
+arrays = {}
+for (lang, part), path in zip(snakemake.params.layout, snakemake.input.arrays, strict=True):
+    arrays.setdefault(lang, {})[part] = path
+write_anchor_stats(snakemake.input.tsv, snakemake.input.meta, arrays, snakemake.output[0])
