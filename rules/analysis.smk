@@ -1,1 +1,281 @@
-# Filled in by its issue.
+# Similarity of BERT models (paper §5, Figs. 4-8): every (model view, evaluation set) is encoded once
+# (analysis_features); the per-layer tables for word translation, sentence retrieval, CKA and contextual word
+# alignment read only those arrays. Which views each pair needs comes from xstruct.analysis.plan.
+from xstruct.analysis.plan import AnalysisPlan
+from xstruct.analysis.texts import set_paths, split_set_id
+
+# Without an `analysis:` block the rules stay defined but plan nothing; settings are looked up lazily (A()).
+APLAN = AnalysisPlan(STUDY, config) if "analysis" in config else None
+
+
+def analysis_targets():
+    return APLAN.targets() if APLAN else []
+
+
+def A(*keys):
+    """A setting under config `analysis`, looked up when a job is planned."""
+    value = config["analysis"]
+    for k in keys:
+        value = value[k]
+    return value
+
+
+def _param(*keys):
+    return lambda wc: A(*keys)
+
+
+def _pair_set(name, xx):
+    return APLAN.set_id(A(name, "set"), xx)
+
+
+def _set_spec(set_id):
+    """Only the named set's entry, so that editing another set re-runs nothing."""
+    name = split_set_id(set_id)[0]
+    return {name: A("sets", name)}
+
+
+def _correlation_pairs():
+    return APLAN.correlation_pairs() if APLAN else []
+
+
+def _bli_inputs(wc):
+    s = A("bli")
+    out = {"en": APLAN.mono("en").features(s["set"]), "xx": APLAN.mono(wc.xx).features(s["set"]),
+           "train": s["train"].format(xx=wc.xx), "test": s["test"].format(xx=wc.xx)}
+    if s.get("fasttext"):
+        out |= {"fasttext_en": f"{RESULTS}/analysis/fasttext/en", "fasttext_xx": f"{RESULTS}/analysis/fasttext/{wc.xx}"}
+    return out
+
+
+def _retrieval_inputs(wc):
+    train, test = APLAN.retrieval_sets(wc.xx)
+    en, xx = APLAN.mono("en"), APLAN.mono(wc.xx)
+    return {"en": en.features(train), "xx": xx.features(train), "en_eval": en.features(test), "xx_eval": xx.features(test)}
+
+
+def _cka_inputs(wc):
+    set_id = _pair_set("cka", wc.xx)
+    out = {}
+    for setting, (en, xx) in APLAN.cka_views(wc.xx).items():
+        out[f"{setting}_en"], out[f"{setting}_xx"] = en.features(set_id), xx.features(set_id)
+    return out
+
+
+def _alignment_inputs(wc):
+    set_id = _pair_set("alignment", wc.xx)
+    en, xx = APLAN.alignment_views(wc.xx, wc.setting)
+    return {"links": f"{RESULTS}/analysis/alignment/en-{wc.xx}/links.txt", "en": en.features(set_id),
+            "xx": xx.features(set_id)}
+
+
+rule analysis_features:
+    input:
+        model=lambda wc: f"{RESULTS}/pretrain/{wc.run}/{wc.view}",
+        texts=lambda wc: set_paths(A("sets"), wc.set, wc.text),
+    output:
+        features=directory(f"{RESULTS}/analysis/features/{{init}}/{{run}}/{{view}}/{{set}}.{{text}}"),
+    wildcard_constraints:
+        init=r"trained|random",
+        view=r"[a-z][a-z0-9]*",
+        set=r"[a-z][a-z0-9_]*(-[a-z][a-z0-9]*)?",
+        text=r"[a-z][a-z0-9]*",
+    params:
+        sets=lambda wc: _set_spec(wc.set),
+        seed=_param("cka", "random_seed"),
+        batch_size=_param("batch_size"),
+        max_length=_param("max_length"),
+        device=_param("device"),
+        precision=_param("precision"),
+    log:
+        f"{RESULTS}/logs/analysis/features/{{init}}/{{run}}/{{view}}/{{set}}.{{text}}.log",
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=120,
+        gpu=lambda wc: int(A("device") == "cuda"),
+    message:
+        "encode {wildcards.set}.{wildcards.text} with {wildcards.init} {wildcards.run}/{wildcards.view}"
+    conda:
+        "../envs/xstruct.yaml"
+    script:
+        "../workflow_scripts/analysis_extract.py"
+
+
+rule analysis_fasttext:
+    input:
+        texts=lambda wc: APLAN.training_texts(APLAN.mono(wc.lang)),
+    output:
+        vectors=directory(f"{RESULTS}/analysis/fasttext/{{lang}}"),
+    params:
+        seed=config["seed"],
+        fasttext=_param("bli", "fasttext"),
+    log:
+        f"{RESULTS}/logs/analysis/fasttext/{{lang}}.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    message:
+        "fastText vectors for {wildcards.lang} on its monolingual model's pretraining text"
+    conda:
+        "../envs/xstruct.yaml"
+    script:
+        "../workflow_scripts/analysis_fasttext.py"
+
+
+rule analysis_bli:
+    input:
+        unpack(_bli_inputs),
+    output:
+        table=f"{RESULTS}/analysis/bli/en-{{xx}}.csv",
+    wildcard_constraints:
+        xx=r"[a-z][a-z0-9]*",
+    params:
+        norm_iters=_param("norm_iters"),
+        k=_param("csls_k"),
+        block=_param("block_size"),
+    log:
+        f"{RESULTS}/logs/analysis/bli/en-{{xx}}.log",
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=30,
+    message:
+        "word translation en-{wildcards.xx}: embedding layer, contextual layers, fastText"
+    conda:
+        "../envs/xstruct.yaml"
+    script:
+        "../workflow_scripts/analysis_bli.py"
+
+
+rule analysis_retrieval:
+    input:
+        unpack(_retrieval_inputs),
+    output:
+        table=f"{RESULTS}/analysis/retrieval/en-{{xx}}.csv",
+    wildcard_constraints:
+        xx=r"[a-z][a-z0-9]*",
+    params:
+        n_train=_param("retrieval", "n_train"),
+        n_eval=_param("retrieval", "n_eval"),
+        seed=config["seed"],
+        norm_iters=_param("norm_iters"),
+        block=_param("block_size"),
+    log:
+        f"{RESULTS}/logs/analysis/retrieval/en-{{xx}}.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    message:
+        "sentence retrieval en-{wildcards.xx} per layer, with and without a Procrustes map"
+    conda:
+        "../envs/xstruct.yaml"
+    script:
+        "../workflow_scripts/analysis_retrieval.py"
+
+
+rule analysis_cka:
+    input:
+        unpack(_cka_inputs),
+    output:
+        table=f"{RESULTS}/analysis/cka/en-{{xx}}.csv",
+    wildcard_constraints:
+        xx=r"[a-z][a-z0-9]*",
+    params:
+        settings=_param("cka", "settings"),
+        n_sentences=_param("cka", "n_sentences"),
+        seed=config["seed"],
+        debiased=_param("cka", "debiased"),
+    log:
+        f"{RESULTS}/logs/analysis/cka/en-{{xx}}.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    message:
+        "linear CKA en-{wildcards.xx} per layer: {params.settings}"
+    conda:
+        "../envs/xstruct.yaml"
+    script:
+        "../workflow_scripts/analysis_cka.py"
+
+
+rule analysis_cka_correlation:
+    input:
+        cka=[f"{RESULTS}/analysis/cka/en-{xx}.csv" for xx in _correlation_pairs()],
+        retrieval=[f"{RESULTS}/analysis/retrieval/en-{xx}.csv" for xx in _correlation_pairs()],
+    output:
+        table=f"{RESULTS}/analysis/cka/correlation.csv",
+    params:
+        pairs=[f"en-{xx}" for xx in _correlation_pairs()],
+        setting=_param("cka", "correlate", "setting"),
+        mapped=_param("cka", "correlate", "mapped"),
+    log:
+        f"{RESULTS}/logs/analysis/cka/correlation.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    message:
+        "Pearson correlation of CKA and sentence retrieval across layers"
+    conda:
+        "../envs/xstruct.yaml"
+    script:
+        "../workflow_scripts/analysis_cka_correlation.py"
+
+
+rule analysis_links:
+    input:
+        xx=lambda wc: set_paths(A("sets"), _pair_set("alignment", wc.xx), wc.xx),
+        en=lambda wc: set_paths(A("sets"), _pair_set("alignment", wc.xx), "en"),
+    output:
+        links=f"{RESULTS}/analysis/alignment/en-{{xx}}/links.txt",
+    wildcard_constraints:
+        xx=r"[a-z][a-z0-9]*",
+    params:
+        sets=lambda wc: _set_spec(_pair_set("alignment", wc.xx)),
+        set=lambda wc: _pair_set("alignment", wc.xx),
+        n_sentences=_param("alignment", "n_sentences"),
+        symmetrize=_param("alignment", "symmetrize"),
+        eflomal=_param("alignment", "eflomal"),
+    log:
+        f"{RESULTS}/logs/analysis/alignment/en-{{xx}}/links.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    message:
+        "eflomal word links en-{wildcards.xx} ({params.symmetrize})"
+    conda:
+        "../envs/xstruct.yaml"
+    script:
+        "../workflow_scripts/analysis_links.py"
+
+
+rule analysis_alignment:
+    input:
+        unpack(_alignment_inputs),
+    output:
+        table=f"{RESULTS}/analysis/alignment/en-{{xx}}/{{setting}}.csv",
+        maps=f"{RESULTS}/analysis/alignment/en-{{xx}}/{{setting}}.maps.pt",
+    wildcard_constraints:
+        xx=r"[a-z][a-z0-9]*",
+        setting=r"mono|bi",
+    params:
+        test_fraction=_param("alignment", "test_fraction"),
+        seed=config["seed"],
+        norm_iters=_param("norm_iters"),
+        block=_param("block_size"),
+    log:
+        f"{RESULTS}/logs/analysis/alignment/en-{{xx}}/{{setting}}.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    message:
+        "per-layer word alignment maps en-{wildcards.xx} ({wildcards.setting} models)"
+    conda:
+        "../envs/xstruct.yaml"
+    script:
+        "../workflow_scripts/analysis_alignment.py"

@@ -1,0 +1,12 @@
+"""Snakemake adapter: per-layer parallel sentence retrieval table of one en-xx pair."""
+import sys
+
+import torch
+
+from xstruct.analysis.sentences import run_retrieval
+
+sys.stderr = open(snakemake.log[0], "w", buffering=1)
+torch.set_num_threads(snakemake.threads)
+i, p = snakemake.input, snakemake.params
+run_retrieval(i.en, i.xx, snakemake.output.table, n_train=p.n_train, n_eval=p.n_eval, seed=p.seed,
+              norm_iters=p.norm_iters, block=p.block, en_eval_dir=i.en_eval, xx_eval_dir=i.xx_eval)

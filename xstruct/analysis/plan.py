@@ -1,0 +1,117 @@
+"""Which model views and evaluation sets each analysis needs, derived from the study and `config.analysis`.
+
+Models (run ids follow `xstruct.study.Run.id`):
+  mono(xx)       the monolingual model of xx, reading xx text; for the English-prime language (`prime.lang`)
+                 it is the English model of seed `prime.seed` reading the prime text (the paper's en');
+  bilingual(xx)  the en-xx model of condition `models.bilingual` (`prime.bilingual` for en'), one view per side;
+  random(xx)     mono(xx)'s architecture and tokenizer, randomly initialised (seed `cka.random_seed`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xstruct.study import ConfigError, Study
+
+RESULTS = "results"
+SETTINGS = ("mono", "bi", "random")
+
+
+@dataclass(frozen=True)
+class View:
+    init: str    # trained | random
+    run: str     # pretraining run id
+    lang: str    # the model's language view: results/pretrain/{run}/{lang}
+    text: str    # the language of the text it encodes
+
+    @property
+    def model_dir(self) -> str:
+        return f"{RESULTS}/pretrain/{self.run}/{self.lang}"
+
+    def features(self, set_id: str) -> str:
+        return f"{RESULTS}/analysis/features/{self.init}/{self.run}/{self.lang}/{set_id}.{self.text}"
+
+
+class AnalysisPlan:
+    def __init__(self, study: Study, config: dict):
+        self.study, self.cfg, self.seed = study, config["analysis"], config["seed"]
+        self.models = self.cfg["models"]
+        self.prime = self.models["prime"]
+        for xx in self.all_pairs():
+            self._check(self.mono(xx).run, f"mono model for {xx}")
+        for xx in self.cfg["cka"]["pairs"]:
+            if "bi" in self.cfg["cka"]["settings"]:
+                self._check(self.bilingual(xx)[0].run, f"bilingual model for the en-{xx} CKA")
+        for xx in self.cfg["alignment"]["pairs"]:
+            if "bi" in self.cfg["alignment"]["settings"]:
+                self._check(self.bilingual(xx)[0].run, f"bilingual model for the en-{xx} alignment")
+
+    def _check(self, run: str, what: str) -> None:
+        if run not in self.study.by_id:
+            raise ConfigError(f"analysis: the {what} is run {run!r}, which config 'runs' does not train")
+
+    def all_pairs(self) -> list[str]:
+        names = ("bli", "retrieval", "cka", "alignment")
+        return sorted({"en", *(xx for n in names for xx in self.cfg[n]["pairs"])})
+
+    def mono(self, xx: str) -> View:
+        if xx == self.prime["lang"]:
+            return View("trained", f"{self.models['mono']}.en.s{self.prime['seed']}", "en", xx)
+        return View("trained", f"{self.models['mono']}.{xx}.s{self.seed}", xx, xx)
+
+    def bilingual(self, xx: str) -> tuple[View, View]:
+        cond = self.prime["bilingual"] if xx == self.prime["lang"] else self.models["bilingual"]
+        run = f"{cond}.en-{xx}.s{self.seed}"
+        return View("trained", run, "en", "en"), View("trained", run, xx, xx)
+
+    def random(self, xx: str) -> View:
+        m = self.mono(xx)
+        return View("random", m.run, m.lang, m.text)
+
+    def cka_views(self, xx: str) -> dict[str, tuple[View, View]]:
+        """setting -> (English side, xx side)."""
+        views = {"mono": (self.mono("en"), self.mono(xx)), "bi": self.bilingual(xx),
+                 "random": (self.mono("en"), self.random(xx))}
+        bad = [s for s in self.cfg["cka"]["settings"] if s not in views]
+        if bad:
+            raise ConfigError(f"analysis.cka.settings: {bad} not among {', '.join(SETTINGS)}")
+        return {s: views[s] for s in self.cfg["cka"]["settings"]}
+
+    def alignment_views(self, xx: str, setting: str) -> tuple[View, View]:
+        """(English side, xx side) whose word vectors a per-layer map is learnt between."""
+        if setting == "mono":
+            return self.mono("en"), self.mono(xx)
+        if setting == "bi":
+            return self.bilingual(xx)
+        raise ConfigError(f"analysis.alignment.settings: {setting!r} must be 'mono' or 'bi'")
+
+    def training_texts(self, view: View) -> list[str]:
+        """The corpus files the view's model was pretrained on, for its language (fastText sees the same)."""
+        run = self.study.run(view.run)
+        domain = run.condition.domain_of(view.lang)
+        return [f"{RESULTS}/corpus/{domain}/{view.lang}.{p}.txt"
+                for p in run.parts(self.study.config.get("parallel", False))[view.lang]]
+
+    def retrieval_sets(self, xx: str) -> tuple[str, str]:
+        """(training set id, evaluation set id) for the pair; tatoeba sets are per pair."""
+        r = self.cfg["retrieval"]
+        return self.set_id(r["train_set"], xx), self.set_id(r["eval_set"], xx)
+
+    def set_id(self, name: str, xx: str) -> str:
+        spec = self.cfg["sets"].get(name)
+        if spec is None:
+            raise ConfigError(f"analysis: set {name!r} is not defined under analysis.sets")
+        return f"{name}-{xx}" if spec["format"] == "tatoeba" else name
+
+    # --- targets -------------------------------------------------------------------------------------------
+    def targets(self) -> list[str]:
+        out = [f"{RESULTS}/analysis/bli/en-{xx}.csv" for xx in self.cfg["bli"]["pairs"]]
+        out += [f"{RESULTS}/analysis/retrieval/en-{xx}.csv" for xx in self.cfg["retrieval"]["pairs"]]
+        out += [f"{RESULTS}/analysis/cka/en-{xx}.csv" for xx in self.cfg["cka"]["pairs"]]
+        if self.correlation_pairs():
+            out.append(f"{RESULTS}/analysis/cka/correlation.csv")
+        out += [f"{RESULTS}/analysis/alignment/en-{xx}/{s}.csv"
+                for xx in self.cfg["alignment"]["pairs"] for s in self.cfg["alignment"]["settings"]]
+        return out
+
+    def correlation_pairs(self) -> list[str]:
+        return [xx for xx in self.cfg["cka"]["pairs"] if xx in self.cfg["retrieval"]["pairs"]]

@@ -1,0 +1,103 @@
+"""Evaluation texts and dictionaries the analyses read: configured sets of sentences, MUSE-style dictionaries,
+LASER Tatoeba and XNLI files.
+
+A set is a config entry `analysis.sets.<name>` with a `format`:
+  tsv      "key<TAB>text" lines (the held-out verses), path template with {lang};
+  lines    one sentence per line (pretraining text), path template or list of templates with {lang};
+  tatoeba  LASER files `<dir>/tatoeba.<code>-eng.{<code>,eng}`; pair-specific, its id is "<name>-<xx>";
+  xnli     XTREME-format "premise<TAB>hypothesis<TAB>label" files, path template(s) with {lang}: the distinct
+           premises (each appears on consecutive lines) then the hypotheses, so every language lines up.
+Words are whitespace tokens of the returned text. Text from outside the pipeline (`raw: true`, the default for
+tatoeba and xnli) is normalised and segmented (jieba for zh) exactly as the corpora are.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from xstruct.corpora.text import normalize, segment
+
+FORMATS = ("tsv", "lines", "tatoeba", "xnli")
+
+
+def _templates(spec: dict) -> list[str]:
+    path = spec["path"]
+    return [path] if isinstance(path, str) else list(path)
+
+
+def split_set_id(set_id: str) -> tuple[str, str | None]:
+    """'tatoeba-fr' -> ('tatoeba', 'fr'); 'heldout' -> ('heldout', None)."""
+    name, _, pair = set_id.partition("-")
+    return name, pair or None
+
+
+def set_spec(sets: dict, set_id: str) -> dict:
+    name, pair = split_set_id(set_id)
+    if name not in sets:
+        raise ValueError(f"analysis.sets: no set {name!r} (known: {', '.join(sets)})")
+    spec = sets[name]
+    if spec.get("format") not in FORMATS:
+        raise ValueError(f"analysis.sets.{name}.format: {spec.get('format')!r} must be one of {', '.join(FORMATS)}")
+    if (spec["format"] == "tatoeba") != (pair is not None):
+        raise ValueError(f"analysis set id {set_id!r}: only tatoeba sets are pair-specific ('{name}-<xx>')")
+    return spec
+
+
+def set_paths(sets: dict, set_id: str, lang: str) -> list[str]:
+    """The files that hold the text of language `lang` in a set (inputs of the extraction rule)."""
+    spec = set_spec(sets, set_id)
+    if spec["format"] == "tatoeba":
+        _, pair = split_set_id(set_id)
+        codes = spec["codes"]
+        if pair not in codes:
+            raise ValueError(f"analysis.sets.tatoeba.codes: no LASER code for {pair!r}")
+        side = "eng" if lang == "en" else codes[lang]
+        return [str(Path(spec["path"]) / f"tatoeba.{codes[pair]}-eng.{side}")]
+    return [t.format(lang=lang) for t in _templates(spec)]
+
+
+def read_set(sets: dict, set_id: str, lang: str) -> list[str]:
+    """The sentences of a set in one language, in file order, at most `max_sentences` of them."""
+    spec = set_spec(sets, set_id)
+    fmt = spec["format"]
+    texts: list[str] = []
+    for path in set_paths(sets, set_id, lang):
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"{path}: text of analysis set {set_id!r} ({lang}) not found")
+        with open(path, encoding="utf-8") as f:
+            lines = [line.rstrip("\n") for line in f]
+        if fmt == "tsv":
+            bad = next((i for i, l in enumerate(lines, 1) if l.count("\t") != 1), None)
+            if bad:
+                raise ValueError(f"{path}:{bad}: expected 'key<TAB>text'")
+            texts += [l.split("\t", 1)[1] for l in lines]
+        elif fmt == "xnli":
+            rows = [l.split("\t") for l in lines]
+            bad = next((i for i, r in enumerate(rows, 1) if len(r) < 2), None)
+            if bad:
+                raise ValueError(f"{path}:{bad}: expected 'premise<TAB>hypothesis<TAB>label'")
+            texts += [r[0] for i, r in enumerate(rows) if i == 0 or rows[i - 1][0] != r[0]]
+            texts += [r[1] for r in rows]
+        else:
+            texts += lines
+    if spec.get("raw", fmt in ("tatoeba", "xnli")):
+        texts = [segment(normalize(t, lang), lang) for t in texts]
+    limit = spec.get("max_sentences")
+    return texts[:limit] if limit else texts
+
+
+def read_dictionary(path: str | Path) -> list[tuple[str, str]]:
+    """Word pairs "src<TAB>tgt" (pipeline dictionaries) or "src tgt" (MUSE files), in file order."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: dictionary not found")
+    pairs = []
+    with path.open(encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            fields = line.split("\t") if "\t" in line else line.split()
+            if len(fields) != 2 or not all(fields):
+                raise ValueError(f"{path}:{i}: expected 'source<TAB>target' or 'source target', got {line!r}")
+            pairs.append((fields[0].strip(), fields[1].strip()))
+    return pairs
