@@ -37,4 +37,4 @@ def vocab_targets():
 
 def all_targets():
     return (corpus_targets() + heldout_targets() + vocab_targets() + pretrain_targets() + transfer_targets()
-            + analysis_targets())
+            + analysis_targets() + report_targets())

@@ -1,0 +1,14 @@
+"""Snakemake adapter: build every table, figure and the claims report (xstruct.report.build)."""
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")
+
+from pathlib import Path  # noqa: E402
+
+from xstruct.report.build import build_report  # noqa: E402
+from xstruct.study import Study  # noqa: E402
+
+root = Path(snakemake.scriptdir).parent
+build_report(Study(snakemake.config, root=root), snakemake.config, list(snakemake.input.transfer),
+             snakemake.params.analysis, snakemake.params.skipped, Path(snakemake.output.claims).parent,
+             results=snakemake.params.results, root=root)

@@ -1,0 +1,1 @@
+"""Turn result files into the paper's tables, figures and claims report."""

@@ -1,0 +1,39 @@
+"""The report job: every table, figure, the claims report and the manifest from the pipeline's result files."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from xstruct.io import atomic_write, write_json
+from xstruct.report.claims import Evidence, check_claims, load_claims
+from xstruct.report.manifest import build_manifest
+from xstruct.report.similarity import write_similarity_report
+from xstruct.report.transfer import write_transfer_report
+
+
+def build_report(study, config: dict, transfer_results: list[str], analysis_inputs: dict[str, list[str]],
+                 skipped: dict[str, str], out_dir: str | Path, results: str | Path = "results",
+                 root: str | Path = ".") -> dict:
+    out = Path(out_dir)
+    tables, figures_dir = out / "tables", out / "figures"
+    name = config["name"]
+    tasks = config["report"]["tasks"]
+    targets = config.get("transfer", {}).get("languages", [])
+    scores = write_transfer_report(transfer_results, study, tasks, skipped, targets, tables, figures_dir, name)
+    analysis = write_similarity_report(analysis_inputs, tables, figures_dir, name)
+    chance = {t["paper"]: t["chance"] for t in tasks.values() if "chance" in t and t.get("paper")}
+    claims = check_claims(Evidence(scores, chance, analysis), load_claims())
+    write_claims(claims, out / "claims", name)
+    write_json(tables / "manifest.json", build_manifest(study, config, results, root))
+    return {"claims": claims}
+
+
+def write_claims(claims, stem: Path, name: str) -> None:
+    claims.to_csv(stem.with_suffix(".csv.tmp"), index=False)
+    stem.with_suffix(".csv.tmp").replace(stem.with_suffix(".csv"))
+    counts = claims["status"].value_counts()
+    with atomic_write(stem.with_suffix(".md")) as f:
+        f.write(f"# Claims of Conneau et al. (2020) checked on this run ({name})\n\n")
+        f.write(", ".join(f"{n} {s}" for s, n in counts.items()) + ".\n\n")
+        f.write("| § | claim | verdict | numbers |\n|---|---|---|---|\n")
+        for r in claims.itertuples():
+            f.write(f"| {r.section} | {r.claim} | **{r.status}** | {r.numbers} |\n")

@@ -1,0 +1,49 @@
+"""The transfer half of the report: Table 1, its side-by-side with the paper, Fig. 3 and the claims' evidence."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from xstruct.report import figures
+from xstruct.report.table1 import DELTA, collect_transfer, side_by_side, table1
+from xstruct.report.tables import write_table
+
+
+def write_transfer_report(result_paths: list[str], study, tasks: dict[str, dict], skipped: dict[str, str],
+                          targets: list[str], tables_dir: str | Path, figures_dir: str | Path,
+                          name: str) -> dict[tuple[str, str, str], float]:
+    """Write Table 1 (+ seeds, + paper side by side) and Fig. 3; return percent scores keyed by
+    (paper role, condition, target) for the claims."""
+    tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
+    conditions = [c for c in study.conditions if c != "mono"]
+    labels = {c: cond.label for c, cond in study.conditions.items()}
+    scores = collect_transfer(result_paths, study.by_id)
+    order = [t for t in tasks if t not in skipped]
+    num, disp = table1(scores, conditions, labels, order, targets, skipped)
+    stand_in = [t for t in order if tasks[t].get("stand_in")]
+    note = (f" Stand-in tasks ({', '.join(tasks[t]['label'] for t in stand_in)}) are not the paper's datasets."
+            if stand_in else "")
+    skip_note = "".join(f" {tasks[t]['label']}: {why}." for t, why in skipped.items())
+    caption = (f"Table 1 ({name}): zero-shot transfer from English, target-language test scores (%), "
+               f"Δ = mean over {', '.join(targets)} minus Default.{note}{skip_note}")
+    write_table(num, tables_dir / "table1", caption, display=disp)
+    scores.to_csv(tables_dir / "table1_seeds.csv", index=False)
+
+    paper_cols = {t: tasks[t]["paper"] for t in order if tasks[t].get("paper")}
+    both = side_by_side(num, conditions, labels, paper_cols, targets)
+    cmp_caption = (f"Table 1 ({name}) next to the paper's Table 1 (Conneau et al. 2020)."
+                   + (" For stand-in tasks only the pattern of Δ across conditions is comparable, not the values."
+                      if stand_in else ""))
+    write_table(both, tables_dir / "table1_vs_paper", cmp_caption)
+
+    if order:
+        figures.transfer_bars(num.drop(columns=[(t, DELTA) for t in order], errors="ignore"),
+                              {t: tasks[t]["label"] for t in order}, targets, figures_dir / "fig3_transfer",
+                              f"Fig. 3 ({name}): zero-shot transfer of bilingual MLMs under each condition.")
+    evidence = {}
+    for row in scores.groupby(["task", "condition", "target"], as_index=False)["score"].mean().itertuples():
+        role = tasks.get(row.task, {}).get("paper")
+        if role:
+            evidence[(role, row.condition, row.target)] = float(row.score)
+    return evidence
