@@ -24,6 +24,8 @@ TASKS = {"xnli": {"label": "XNLI", "paper": "xnli", "chance": 33.3},
 def study_config():
     config = load_config()
     config["report"] = {"tasks": TASKS}
+    config["transfer"]["tasks"] = {"xnli": {"format": "xnli"}, "ner": {"format": "wikiann"},
+                                   "parsing": {"format": "ud", "source": "ud"}}
     return Study(config, root=ROOT), config
 
 

@@ -8,6 +8,7 @@ from xstruct.report.claims import Evidence, check_claims, load_claims
 from xstruct.report.manifest import build_manifest
 from xstruct.report.similarity import write_similarity_report
 from xstruct.report.transfer import write_transfer_report
+from xstruct.tasks.plan import requested_tasks
 
 
 def build_report(study, config: dict, transfer_results: list[str], analysis_inputs: dict[str, list[str]],
@@ -16,8 +17,13 @@ def build_report(study, config: dict, transfer_results: list[str], analysis_inpu
     out = Path(out_dir)
     tables, figures_dir = out / "tables", out / "figures"
     name = config["name"]
-    tasks = config["report"]["tasks"]
-    targets = config.get("transfer", {}).get("languages", [])
+    transfer = config.get("transfer") or {}
+    labels = config["report"]["tasks"]
+    missing = [t for t in requested_tasks(transfer) if t not in labels] if transfer else []
+    if missing:
+        raise ValueError(f"config report.tasks: no entry for transfer task(s) {', '.join(missing)}")
+    tasks = {t: labels[t] for t in requested_tasks(transfer)} if transfer else {}
+    targets = transfer.get("languages", [])
     scores = write_transfer_report(transfer_results, study, tasks, skipped, targets, tables, figures_dir, name)
     analysis = write_similarity_report(analysis_inputs, tables, figures_dir, name)
     chance = {t["paper"]: t["chance"] for t in tasks.values() if "chance" in t and t.get("paper")}
