@@ -20,11 +20,11 @@ def test_default_study_has_every_paper_run():
 
 
 def test_conditions_are_data():
-    conds = read_conditions(ROOT / "configs/conditions.tsv", n_layers=4)
+    conds = read_conditions(ROOT / "configs/conditions.tsv")
     assert conds["sep_emb_l1_3"].separate_embeddings and conds["sep_emb_l1_3"].separate_layers == (1, 2)
     assert conds["sep_l1_6"].separate_layers == (1, 2, 3) and not conds["sep_l1_6"].separate_embeddings
     assert conds["wiki_cc"].domain_of("en") == "bible" and conds["wiki_cc"].domain_of("fr") == "debian"
-    paper = read_conditions(ROOT / "configs/conditions-paper.tsv", n_layers=8)
+    paper = read_conditions(ROOT / "configs/conditions-paper.tsv")
     assert paper["sep_emb_l1_6"].separate_layers == (1, 2, 3, 4, 5, 6)
     assert {c.vocab for c in paper.values()} == {"joint", "union", "disjoint"}
 
@@ -41,15 +41,24 @@ def test_runs_share_vocabularies_by_content():
 
 @pytest.mark.parametrize("row, message", [
     ("bad\tBad\t4\tshared\tnone\tbible\t-\t-", "vocab 'shared' must be one of"),
-    ("bad\tBad\t4\tjoint\tnone\tbible\t-\t4", "separate entry '4'"),
+    ("bad\tBad\t4\tjoint\tnone\tbible\t-\tL2", "separate entry 'L2'"),
     ("bad\tBad\t4\tjoint\tsome\tbible\t-\t-", "anchors 'some'"),
 ])
 def test_bad_condition_row_names_file_line_and_value(tmp_path, row, message):
     table = tmp_path / "c.tsv"
     table.write_text((ROOT / "configs/conditions.tsv").read_text() + row + "\n")
     with pytest.raises(ConfigError, match=message) as err:
-        read_conditions(table, n_layers=4)
+        read_conditions(table)
     assert str(table) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_separate_layers_must_leave_the_top_layer_shared():
+    config = load_config()
+    config["model"]["layers"] = 3
+    with pytest.raises(ConfigError, match="condition 'sep_l1_6': separate layers \\[1, 2, 3\\] must lie in 1..2"):
+        Study(config, root=ROOT)
+    config["runs"] = [{"conditions": ["sep_l1_3"], "langs": ["en-fr"]}]
+    assert Study(config, root=ROOT).run("sep_l1_3.en-fr.s1").condition.separate_layers == (1, 2)
 
 
 def test_unknown_condition_or_language_in_runs():

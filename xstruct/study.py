@@ -86,7 +86,7 @@ def parse_vocab_id(vid: str) -> tuple[str, list[tuple[str, str]]]:
     return mode, [tuple(s.split(".", 1)) for s in spec.split("+")]  # type: ignore[misc]
 
 
-def read_conditions(path: str | Path, n_layers: int | None = None) -> dict[str, Condition]:
+def read_conditions(path: str | Path) -> dict[str, Condition]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: condition table not found (config key 'conditions')")
@@ -112,10 +112,8 @@ def read_conditions(path: str | Path, n_layers: int | None = None) -> dict[str, 
         for s in sep:
             if s == "embeddings":
                 continue
-            if not s.isdigit() or int(s) < 1 or (n_layers is not None and int(s) >= n_layers):
-                top = f"1..{n_layers - 1}" if n_layers else "a positive layer number"
-                raise ConfigError(f"{where}: separate entry {s!r} must be 'embeddings' or a layer in {top} "
-                                  "(the top layer stays shared so the task head has one input)")
+            if not s.isdigit() or int(s) < 1:
+                raise ConfigError(f"{where}: separate entry {s!r} must be 'embeddings' or a layer number >= 1")
             layers.append(int(s))
         out[name] = Condition(
             name=name, label=r["label"], section=r["section"], vocab=r["vocab"], anchors=r["anchors"],
@@ -127,6 +125,7 @@ def read_conditions(path: str | Path, n_layers: int | None = None) -> dict[str, 
 
 def expand_runs(config: dict, conditions: dict[str, Condition]) -> list[Run]:
     """Cross every `runs` entry's conditions, language sets and seeds; check every name on the way."""
+    n_layers = config.get("model", {}).get("layers")
     langs_known = set(config["languages"])
     domains_known = set(config["corpora"])
     runs: dict[str, Run] = {}
@@ -136,6 +135,10 @@ def expand_runs(config: dict, conditions: dict[str, Condition]) -> list[Run]:
                 raise ConfigError(f"runs[{i}].conditions: unknown condition {cname!r}; "
                                   f"known: {', '.join(conditions)}")
             cond = conditions[cname]
+            if n_layers is not None and cond.separate_layers and max(cond.separate_layers) >= n_layers:
+                raise ConfigError(f"condition {cname!r}: separate layers {list(cond.separate_layers)} must lie in "
+                                  f"1..{n_layers - 1} for a {n_layers}-layer model (model.layers; the top layer "
+                                  "stays shared so the task head has one input)")
             for d in filter(None, (cond.domain, cond.domain_xx)):
                 if d not in domains_known:
                     raise ConfigError(f"condition {cname!r}: domain {d!r} is not a key of 'corpora'")
@@ -161,8 +164,7 @@ class Study:
 
     def __init__(self, config: dict, root: str | Path = "."):
         self.config = config
-        n_layers = config.get("model", {}).get("layers")
-        self.conditions = read_conditions(Path(root) / config["conditions"], n_layers)
+        self.conditions = read_conditions(Path(root) / config["conditions"])
         self.runs = expand_runs(config, self.conditions)
         self.by_id = {r.id: r for r in self.runs}
 
