@@ -279,3 +279,50 @@ rule analysis_alignment:
         "../envs/xstruct.yaml"
     script:
         "../workflow_scripts/analysis_alignment.py"
+
+
+# Zero-shot transfer through contextual alignment (Figs. 5 and 8): per layer i, a fresh top trained on the frozen
+# first i layers of the English model, tested through the target model's first i layers (+ the layer-i map).
+from xstruct.tasks.plan import task_spec as _task_spec
+
+
+def _alignment_transfer_inputs(wc):
+    out = {"data": f"{RESULTS}/tasks/{wc.task}"}
+    for setting, v in APLAN.transfer_views(wc.xx).items():
+        key = setting.replace("+", "_")
+        out[f"{key}_en"], out[f"{key}_xx"] = v["source"], v["target"]
+        if v["maps"]:
+            out[f"{key}_maps"] = v["maps"]
+    return out
+
+
+rule analysis_alignment_transfer:
+    input:
+        unpack(_alignment_transfer_inputs),
+    output:
+        table=f"{RESULTS}/analysis/alignment_transfer/en-{{xx}}.{{task}}.csv",
+    wildcard_constraints:
+        xx=r"[a-z][a-z0-9]*",
+        task=r"[a-z][a-z0-9_]*",
+    params:
+        spec=lambda wc: _task_spec(config["transfer"], wc.task),
+        views=lambda wc: APLAN.transfer_views(wc.xx),
+        source=lambda wc: config["transfer"].get("source", "en"),
+        recipe=lambda wc: {k: A("alignment", "transfer", k)
+                           for k in ("top_layers", "dropout", "epochs", "lr", "batch_size")},
+        max_examples=_param("alignment", "transfer", "max_examples"),
+        seed=config["seed"],
+        device=_param("device"),
+    log:
+        f"{RESULTS}/logs/analysis/alignment_transfer/en-{{xx}}.{{task}}.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+        gpu=lambda wc: int(A("device") == "cuda"),
+    message:
+        "{wildcards.task} transfer en-{wildcards.xx} through the layer-i alignment, every layer (Figs. 5/8)"
+    conda:
+        "../envs/xstruct.yaml"
+    script:
+        "../workflow_scripts/analysis_align_transfer.py"

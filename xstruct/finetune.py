@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -184,13 +185,19 @@ def _schedule(optimizer, spec: dict, total: int):
 
 def train_setting(kind: str, spec: dict, setting: dict, seed: int, source_dir: Path, separate_path: Path,
                   labels: list[str], train: list[dict], dev: list[dict], dev_examples: list[dict], pad: int,
-                  device, desc: str) -> tuple[TaskModel, dict]:
-    """Fine-tune one setting with one seed on the source language; return the model at its best dev epoch."""
+                  device, desc: str, make_encoder: Callable[[], nn.Module] | None = None) -> tuple[TaskModel, dict]:
+    """Fine-tune one setting with one seed on the source language; return the model at its best dev epoch.
+
+    `make_encoder` (called after seeding) replaces the source view: its parameters that require grad learn, and
+    source_dir / separate_path are not read (the contextual-alignment transfer of xstruct.analysis.transfer)."""
     rng = seed_everything(seed)
-    encoder = load_encoder(source_dir)
-    separate = read_separate(separate_path, encoder)
-    for name, param in encoder.named_parameters():
-        param.requires_grad_(name not in separate)
+    if make_encoder is None:
+        encoder = load_encoder(source_dir)
+        separate = read_separate(separate_path, encoder)
+        for name, param in encoder.named_parameters():
+            param.requires_grad_(name not in separate)
+    else:
+        encoder = make_encoder()
     head = build_head(kind, encoder.config.hidden_size, labels, spec["head"])
     model = TaskModel(encoder, head).to(device)
     groups = [{"params": [p for p in encoder.parameters() if p.requires_grad], "lr": setting["lr"]},

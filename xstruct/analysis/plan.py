@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xstruct.study import ConfigError, Study
+from xstruct.tasks import TaskDataError, task_kind
+from xstruct.tasks.plan import active_tasks, transfer_runs
 
 RESULTS = "results"
 SETTINGS = ("mono", "bi", "random")
@@ -44,6 +46,8 @@ class AnalysisPlan:
         for xx in self.cfg["alignment"]["pairs"]:
             if "bi" in self.cfg["alignment"]["settings"]:
                 self._check(self.bilingual(xx)[0].run, f"bilingual model for the en-{xx} alignment")
+        self.transfer = config.get("transfer") or {}
+        self.alignment_transfer_tasks()  # config errors surface when the workflow is parsed
 
     def _check(self, run: str, what: str) -> None:
         if run not in self.study.by_id:
@@ -111,7 +115,52 @@ class AnalysisPlan:
             out.append(f"{RESULTS}/analysis/cka/correlation.csv")
         out += [f"{RESULTS}/analysis/alignment/en-{xx}/{s}.csv"
                 for xx in self.cfg["alignment"]["pairs"] for s in self.cfg["alignment"]["settings"]]
+        out += self.alignment_transfer_targets()
         return out
 
     def correlation_pairs(self) -> list[str]:
         return [xx for xx in self.cfg["cka"]["pairs"] if xx in self.cfg["retrieval"]["pairs"]]
+
+    # --- transfer through contextual alignment (Figs. 5 and 8) ----------------------------------------------
+    def alignment_transfer_tasks(self) -> list[str]:
+        """Word-level tasks of `analysis.alignment.transfer.tasks` (none when the block is absent)."""
+        spec = self.cfg["alignment"].get("transfer")
+        if not spec:
+            return []
+        try:
+            active = active_tasks(self.transfer)
+        except TaskDataError as err:
+            raise ConfigError(str(err)) from None
+        for task in spec["tasks"]:
+            if task not in active:
+                raise ConfigError(f"analysis.alignment.transfer.tasks: {task!r} is not a task that runs "
+                                  f"(transfer.tasks / transfer.run: {', '.join(active) or 'none'})")
+            kind = task_kind(self.transfer["tasks"][task], task)
+            if kind not in ("tag", "parse"):
+                raise ConfigError(f"analysis.alignment.transfer.tasks: {task!r} is a {kind} task; only word-level "
+                                  "(tag, parse) tasks transfer through word alignment")
+        tested = {r.langs[1] for r in transfer_runs(self.study.runs, self.transfer)}
+        missing = [xx for xx in self.cfg["alignment"]["pairs"] if xx not in tested]
+        if spec["tasks"] and missing:
+            raise ConfigError(f"analysis.alignment.pairs: {missing} get no task test data (transfer.languages with a "
+                              f"bilingual en-xx run: {', '.join(sorted(tested)) or 'none'})")
+        return list(spec["tasks"])
+
+    def transfer_views(self, xx: str) -> dict[str, dict]:
+        """setting -> {source: English model folder, target: xx model folder, maps: maps file or None}:
+        mono (MLM align) and, when the bilingual maps are learnt, bi (biMLM, no map) and bi+align (Fig. 8)."""
+        folder = f"{RESULTS}/analysis/alignment/en-{xx}"
+        out = {}
+        for setting in self.cfg["alignment"]["settings"]:
+            en, other = self.alignment_views(xx, setting)
+            view = {"source": en.model_dir, "target": other.model_dir}
+            if setting == "mono":
+                out["mono"] = {**view, "maps": f"{folder}/mono.maps.pt"}
+            else:
+                out["bi"] = {**view, "maps": None}
+                out["bi+align"] = {**view, "maps": f"{folder}/bi.maps.pt"}
+        return out
+
+    def alignment_transfer_targets(self) -> list[str]:
+        return [f"{RESULTS}/analysis/alignment_transfer/en-{xx}.{task}.csv"
+                for xx in self.cfg["alignment"]["pairs"] for task in self.alignment_transfer_tasks()]

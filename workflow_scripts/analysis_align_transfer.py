@@ -1,0 +1,13 @@
+"""Snakemake adapter: zero-shot transfer of one word-level task through per-layer alignment, one en-xx pair."""
+import sys
+
+import torch
+
+from xstruct.analysis.transfer import Recipe, run_alignment_transfer
+
+sys.stderr = open(snakemake.log[0], "w", buffering=1)
+torch.set_num_threads(snakemake.threads)
+p = snakemake.params
+run_alignment_transfer(snakemake.wildcards.task, p.spec, snakemake.input.data, snakemake.wildcards.xx, p.views,
+                       snakemake.output.table, recipe=Recipe(**p.recipe), max_examples=p.max_examples, seed=p.seed,
+                       source=p.source, device=p.device)
