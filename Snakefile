@@ -5,7 +5,8 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# The embedded default, wherever the working directory is (--directory); --configfile merges over it.
+configfile: f"{workflow.basedir}/config.yaml"
 
 
 include: "rules/common.smk"

@@ -64,6 +64,11 @@ def load_encoder(folder: str | Path) -> nn.Module:
     return _quiet_load(AutoModel, Path(folder), add_pooling_layer=False)
 
 
+def max_length_of(folder: str | Path, wanted: int) -> int:
+    """`wanted`, capped at the positions the pretrained model has."""
+    return min(wanted, read_json(Path(folder) / "config.json")["max_position_embeddings"])
+
+
 def load_tokenizer(folder: str | Path):
     from transformers import AutoTokenizer
 
@@ -261,6 +266,7 @@ def finetune_transfer(task: str, spec: dict, data_dir: str | Path, run_dir: str 
                 "test": read_examples(example_path(data_dir, target, "test"), kind)}
     labels = label_set(kind, examples["train"])
     source_tok, target_tok = load_tokenizer(run_dir / source), load_tokenizer(run_dir / target)
+    spec = {**spec, "max_length": max_length_of(run_dir / source, spec["max_length"])}
     source_pieces, target_pieces = Pieces(source_tok), Pieces(target_tok)
     enc = {"train": encode(examples["train"], kind, source_pieces, labels, spec["max_length"]),
            "dev": encode(examples["dev"], kind, source_pieces, labels, spec["max_length"]),

@@ -114,6 +114,7 @@ def extract(model_dir: str | Path, texts: list[str], out_dir: str | Path, *, ini
     dev = resolve_device(device)
     model.to(dev)
     n_layers, dim = model.config.num_hidden_layers + 1, model.config.hidden_size
+    max_length = min(max_length, model.config.max_position_embeddings)  # the model cannot see further
     enc = tok(words, is_split_into_words=True, truncation=True, max_length=max_length)
     ids = enc["input_ids"]
     word_ids = [[-1 if w is None else w for w in enc.word_ids(i)] for i in range(len(texts))]

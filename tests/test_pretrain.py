@@ -1,0 +1,155 @@
+"""The pretraining recipe: outputs, exact resume after SIGKILL / SIGTERM, and checkpoints set aside."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from test_pretrain_fixtures import bible_verses, make_vocab
+from xstruct.model import MASK_ID
+from xstruct.pretrain import PretrainConfig, PretrainRecipe, pretrain
+from xstruct.model import ModelConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = {"layers": 2, "hidden": 32, "heads": 2, "max_positions": 32}
+STEPS = 300
+
+
+def condition(separate_embeddings=False, layers=(), anchors="none"):
+    return {"name": "t", "label": "t", "section": "-", "vocab": "union", "anchors": anchors, "domain": "bible",
+            "domain_xx": None, "separate_embeddings": separate_embeddings, "separate_layers": list(layers)}
+
+
+def spec(vocab, work: Path, steps=STEPS, **pre):
+    run = {"id": "t.en-fr.s1", "langs": ["en", "fr"], "seed": 1, "condition": condition(True, [1]),
+           "parts": {"en": ["a"], "fr": ["b"]}}
+    return {"run": run, "model": MODEL,
+            "pretrain": {"seq_len": 32, "batch_size": 8, "max_steps": steps, "lr": 1e-3, "warmup_steps": 20,
+                         "eval_every": 100, "eval_tokens": 1024, "checkpoint_every": 20, "log_every": 10,
+                         "bf16": False, **pre},
+            "vocab_dir": str(vocab), "out_dir": str(work / "out"), "checkpoint_dir": str(work / "ckpt"),
+            "threads": 1}
+
+
+@pytest.fixture(scope="module")
+def vocab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("vocab")
+    return make_vocab(root, "union", {"en": bible_verses("en", 500), "fr": bible_verses("fr", 500)}, size=300)
+
+
+@pytest.fixture(scope="module")
+def reference(vocab, tmp_path_factory):
+    """An uninterrupted run."""
+    work = tmp_path_factory.mktemp("ref")
+    metrics = pretrain(**spec(vocab, work))
+    return work, metrics
+
+
+def weights(work: Path) -> dict:
+    return torch.load(work / "ckpt" / "last.pt", weights_only=True)["model"]
+
+
+def start(vocab, work: Path) -> subprocess.Popen:
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "spec.json").write_text(json.dumps(spec(vocab, work)))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "xstruct.pretrain", str(work / "spec.json")], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_checkpoint(proc: subprocess.Popen, path: Path, timeout=60.0) -> None:
+    end = time.time() + timeout
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        assert time.time() < end, "no checkpoint appeared"
+        time.sleep(0.005)
+
+
+def test_run_writes_views_sharing_metrics_and_log(reference):
+    work, metrics = reference
+    out = work / "out"
+    assert {p.name for p in out.iterdir()} >= {"en", "fr", "sharing.json", "metrics.json", "log.csv"}
+    assert json.loads((out / "metrics.json").read_text()) == metrics
+    assert metrics["steps"] == STEPS and metrics["tokens"] == STEPS * 8 * 32
+    assert set(metrics["best"]) == {"en", "fr"} and metrics["best_step"] in (100, 200, 300)
+    # training learns: validation loss drops from its random-init level (ln V)
+    assert metrics["best"]["en"]["loss"] < np.log(300) - 0.5
+    log = (out / "log.csv").read_text().splitlines()
+    assert log[0].startswith("step,tokens,split,lang,loss") and len(log) == 1 + STEPS // 10 + 3 * 2
+
+
+def test_sigkill_then_rerun_gives_bit_identical_weights(vocab, reference, tmp_path):
+    proc = start(vocab, tmp_path)
+    wait_for_checkpoint(proc, tmp_path / "ckpt" / "last.pt")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    killed_at = torch.load(tmp_path / "ckpt" / "last.pt", weights_only=True)["step"]
+    assert killed_at < STEPS
+    pretrain(**spec(vocab, tmp_path))                   # the rerun resumes
+    ref, got = weights(reference[0]), weights(tmp_path)
+    assert ref.keys() == got.keys() and all(torch.equal(ref[k], got[k]) for k in ref)
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text())["best"] == reference[1]["best"]
+
+
+def test_sigterm_saves_a_checkpoint_and_exits_nonzero(vocab, reference, tmp_path):
+    proc = start(vocab, tmp_path)
+    wait_for_checkpoint(proc, tmp_path / "ckpt" / "last.pt")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    line = [l for l in err.splitlines() if "caught SIGTERM" in l][0]
+    step = int(line.split("at step ")[1].split(":")[0])
+    assert torch.load(tmp_path / "ckpt" / "last.pt", weights_only=True)["step"] == step < STEPS
+    assert not (tmp_path / "out" / "metrics.json").exists()
+    pretrain(**spec(vocab, tmp_path))
+    ref, got = weights(reference[0]), weights(tmp_path)
+    assert all(torch.equal(ref[k], got[k]) for k in ref)
+
+
+def test_corrupt_checkpoint_is_reported_and_set_aside(vocab, tmp_path, capsys):
+    (tmp_path / "ckpt").mkdir()
+    (tmp_path / "ckpt" / "last.pt").write_bytes(b"PK\x03\x04 truncated zip")
+    metrics = pretrain(**spec(vocab, tmp_path, steps=20))
+    err = capsys.readouterr().err
+    lines = [l for l in err.splitlines() if "last.pt is unreadable" in l]
+    assert len(lines) == 1 and "moved to last.pt.corrupt-" in lines[0]
+    assert len(list((tmp_path / "ckpt").glob("last.pt.corrupt-*"))) == 1
+    assert metrics["steps"] == 20 and "resumed" not in err
+
+
+def test_incompatible_checkpoint_is_set_aside_but_a_longer_budget_resumes(vocab, tmp_path, capsys):
+    pretrain(**spec(vocab, tmp_path, steps=20))
+    pretrain(**spec(vocab, tmp_path, steps=40))           # only the budget changed: resume
+    assert "at step 20" in capsys.readouterr().err
+    pretrain(**spec(vocab, tmp_path, steps=40, lr=5e-4))   # another trajectory: set aside, start over
+    err = capsys.readouterr().err
+    assert "written for another setup" in err and "resumed" not in err
+    assert len(list((tmp_path / "ckpt").glob("last.pt.incompatible-*"))) == 1
+
+
+@pytest.mark.parametrize("separate", [True, False])
+def test_random_replacements_come_from_the_right_vocabulary(vocab, tmp_path, separate):
+    s = spec(vocab, tmp_path)
+    s["run"]["condition"] = condition(separate_embeddings=separate)
+    recipe = PretrainRecipe(s["run"], ModelConfig.from_dict(MODEL), PretrainConfig.from_dict(s["pretrain"]),
+                            vocab, tmp_path / "out", tmp_path / "ckpt")
+    recipe.setup()
+    maps = {l: np.load(vocab / "ids" / f"{l}.map.npy") for l in ("en", "fr")}
+    fr_only = set(maps["fr"]) - set(maps["en"])
+    seen_foreign = 0
+    for _ in range(40):
+        lang, inputs, positions, targets = recipe.next_batch()
+        new = inputs.view(-1)[positions]
+        rand = new[(new != MASK_ID) & (new != targets)]
+        if separate:      # the language's own local ids
+            assert int(inputs.max()) < len(maps[lang]) and int(rand.min()) >= 5
+        elif lang == "en":  # global ids from the whole vocabulary: some are French pieces
+            seen_foreign += sum(int(t) in fr_only for t in rand)
+    assert separate or seen_foreign > 0

@@ -1,0 +1,191 @@
+"""A BERT-style masked language model whose parts are shared or language-specific.
+
+Read top to bottom: the config, the sharing spec, the building blocks (embeddings, transformer block, MLM head)
+and the encoder that picks, for each language, its own copy of a part or the shared one. Every part that can be
+separated lives in an `nn.ModuleDict` keyed by language (separate) or by "shared", so the parameter names say what
+is shared. The output softmax is tied to the token embedding, so separate embeddings give a language-specific
+softmax (paper §4.3). Layer numbers are 1-based, as in the paper ("Sep L1-3").
+
+Names follow Hugging Face BERT closely enough that `xstruct.export` maps them one to one onto `BertForMaskedLM`
+(post-norm, GELU, learned positions, fused QKV split on export).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SHARED = "shared"    # ModuleDict key of a part every language uses
+N_SPECIALS = 5       # [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4 in every vocabulary (the artifact contract)
+MASK_ID = 4
+SEP_ID = 3
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    layers: int = 4
+    hidden: int = 256
+    heads: int = 4
+    ffn_ratio: int = 4             # feed-forward inner size = ffn_ratio * hidden (paper: 3072 = 4 * 768)
+    max_positions: int = 128       # learned position embeddings; streams are at most this long
+    dropout: float = 0.1
+    attention_dropout: float = 0.1
+    norm: str = "post"             # "post" (BERT; exports to BertForMaskedLM) or "pre"
+    layer_norm_eps: float = 1e-12
+    init_std: float = 0.02
+
+    @classmethod
+    def from_dict(cls, d: dict, where: str = "model") -> "ModelConfig":
+        return dataclass_from_dict(cls, d, where)
+
+    def __post_init__(self):
+        if self.hidden % self.heads:
+            raise ValueError(f"model.hidden={self.hidden} must be a multiple of model.heads={self.heads}")
+        if self.norm not in ("post", "pre"):
+            raise ValueError(f"model.norm={self.norm!r}: expected 'post' or 'pre'")
+
+
+def dataclass_from_dict(cls, d: dict, where: str):
+    """Build a config dataclass from a plain dict; unknown keys are an error, missing keys keep their defaults."""
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; expected a subset of {', '.join(sorted(known))}")
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """Which parts are language-specific, and the vocabulary size of each embedding table."""
+    languages: tuple[str, ...]
+    separate_embeddings: bool           # token + position embeddings and the tied softmax
+    separate_layers: tuple[int, ...]    # 1-based layer numbers
+    vocab_sizes: dict                   # {lang: local size} if separate_embeddings else {"shared": global size}
+
+    def layer_keys(self, i: int) -> list[str]:
+        return list(self.languages) if i + 1 in self.separate_layers else [SHARED]
+
+    def embedding_keys(self) -> list[str]:
+        return list(self.languages) if self.separate_embeddings else [SHARED]
+
+
+class Embeddings(nn.Module):
+    """Token + learned position embeddings, LayerNorm, dropout; also owns the output bias of the tied softmax."""
+
+    def __init__(self, cfg: ModelConfig, vocab_size: int):
+        super().__init__()
+        self.word = nn.Embedding(vocab_size, cfg.hidden)
+        self.position = nn.Embedding(cfg.max_positions, cfg.hidden)
+        self.norm = nn.LayerNorm(cfg.hidden, eps=cfg.layer_norm_eps)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.out_bias = nn.Parameter(torch.zeros(vocab_size))
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:   # (B, S) -> (B, S, d)
+        pos = torch.arange(ids.shape[1], device=ids.device)
+        return self.drop(self.norm(self.word(ids) + self.position(pos)))
+
+
+class Block(nn.Module):
+    """Self-attention + feed-forward, post-norm (BERT) or pre-norm."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        d = cfg.hidden
+        self.heads, self.pre_norm, self.p_attn = cfg.heads, cfg.norm == "pre", cfg.attention_dropout
+        self.qkv = nn.Linear(d, 3 * d)            # query, key, value stacked row-wise (split on export)
+        self.attn_out = nn.Linear(d, d)
+        self.attn_norm = nn.LayerNorm(d, eps=cfg.layer_norm_eps)
+        self.ffn_in = nn.Linear(d, cfg.ffn_ratio * d)
+        self.ffn_out = nn.Linear(cfg.ffn_ratio * d, d)
+        self.ffn_norm = nn.LayerNorm(d, eps=cfg.layer_norm_eps)
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def attend(self, x: torch.Tensor) -> torch.Tensor:
+        B, S, d = x.shape
+        q, k, v = (t.view(B, S, self.heads, d // self.heads).transpose(1, 2) for t in self.qkv(x).split(d, dim=-1))
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.p_attn if self.training else 0.0)
+        return self.attn_out(y.transpose(1, 2).reshape(B, S, d))
+
+    def ffn(self, x: torch.Tensor) -> torch.Tensor:
+        return self.ffn_out(F.gelu(self.ffn_in(x)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pre_norm:
+            x = x + self.drop(self.attend(self.attn_norm(x)))
+            return x + self.drop(self.ffn(self.ffn_norm(x)))
+        x = self.attn_norm(x + self.drop(self.attend(x)))
+        return self.ffn_norm(x + self.drop(self.ffn(x)))
+
+
+class MLMHead(nn.Module):
+    """Transform (dense, GELU, LayerNorm) shared by all languages; the decoder is the language's embedding."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.dense = nn.Linear(cfg.hidden, cfg.hidden)
+        self.norm = nn.LayerNorm(cfg.hidden, eps=cfg.layer_norm_eps)
+
+    def forward(self, h: torch.Tensor, emb: Embeddings) -> torch.Tensor:   # (..., d) -> (..., V)
+        return F.linear(self.norm(F.gelu(self.dense(h))), emb.word.weight, emb.out_bias)
+
+
+class MaskedLM(nn.Module):
+    def __init__(self, cfg: ModelConfig, sharing: Sharing):
+        super().__init__()
+        if SHARED in sharing.languages:
+            raise ValueError(f"language code {SHARED!r} is reserved")
+        bad = [i for i in sharing.separate_layers if not 1 <= i < cfg.layers]
+        if bad:
+            raise ValueError(f"separate layers {bad} must be in 1..{cfg.layers - 1} (the top layer stays shared)")
+        self.cfg, self.sharing = cfg, sharing
+        self.embeddings = nn.ModuleDict({k: Embeddings(cfg, sharing.vocab_sizes[k]) for k in sharing.embedding_keys()})
+        self.layers = nn.ModuleList(
+            nn.ModuleDict({k: Block(cfg) for k in sharing.layer_keys(i)}) for i in range(cfg.layers))
+        self.final_norm = nn.LayerNorm(cfg.hidden, eps=cfg.layer_norm_eps) if cfg.norm == "pre" else nn.Identity()
+        self.head = MLMHead(cfg)
+        self.apply(self._init)
+
+    def _init(self, m: nn.Module):
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, std=self.cfg.init_std)
+        if isinstance(m, nn.Linear) and m.bias is not None:
+            nn.init.zeros_(m.bias)
+
+    @staticmethod
+    def pick(parts: nn.ModuleDict, lang: str) -> nn.Module:
+        return parts[lang] if lang in parts else parts[SHARED]
+
+    def encode(self, ids: torch.Tensor, lang: str) -> torch.Tensor:
+        """Last hidden states (B, S, d) of token ids in `lang`'s embedding space."""
+        x = self.pick(self.embeddings, lang)(ids)
+        for layer in self.layers:
+            x = self.pick(layer, lang)(x)
+        return self.final_norm(x)
+
+    def forward(self, ids: torch.Tensor, lang: str, positions: torch.Tensor | None = None) -> torch.Tensor:
+        """MLM logits (B, S, V); with `positions` (N,) flat indices into B*S, only there (N, V): the sparse head."""
+        h = self.encode(ids, lang)
+        if positions is not None:
+            h = h.flatten(0, 1)[positions]
+        return self.head(h, self.pick(self.embeddings, lang))
+
+    def language_parameters(self, lang: str) -> dict[str, nn.Parameter]:
+        """Every parameter a batch of `lang` uses, by name."""
+        def key(parts: nn.ModuleDict) -> str:
+            return lang if lang in parts else SHARED
+        used = (f"embeddings.{key(self.embeddings)}.", *(f"layers.{i}.{key(l)}." for i, l in enumerate(self.layers)),
+                "final_norm.", "head.")
+        return {n: p for n, p in self.named_parameters() if n.startswith(used)}
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+def train_flops_per_token(cfg: ModelConfig, seq_len: int, vocab: int, predicted_fraction: float) -> float:
+    """Training FLOPs per token (performance.md §1.1): 6N dense + attention + sparse MLM head."""
+    d, L = cfg.hidden, cfg.layers
+    n_dense = L * (4 * d * d + 2 * d * cfg.ffn_ratio * d)
+    return 6 * n_dense + 12 * L * d * seq_len + 6 * (d * d + d * vocab) * predicted_fraction

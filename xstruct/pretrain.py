@@ -1,0 +1,443 @@
+"""Pretraining recipe: one bilingual or monolingual MLM run, resumable, on CPU or GPU (DDP under torchrun).
+
+`PretrainRecipe.setup()` builds data, model and optimizer from the config and resumes from the run's last
+checkpoint; `train()` is the loop, read top to bottom; `export()` writes the per-language Hugging Face views.
+`pretrain()` does all three; `launch()` runs it under torchrun when the job has several GPUs.
+
+Paper recipe (§3.1): one language per batch, sampled ∝ (share of sentences)^alpha; continuous streams; 15% masked
+80/10/10; Adam, linear warm-up then inverse square root; the checkpoint with the best English validation
+perplexity is kept.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .checkpoint import Checkpoints, fingerprint
+from .codeswitch import CodeSwitcher
+from .io import atomic_write, read_json, write_json
+from .mlm import MaskConfig, StreamSampler, global_to_local, load_ids, mask_tokens, sampling_probs, valid_windows
+from .model import N_SPECIALS, SHARED, MaskedLM, ModelConfig, Sharing, dataclass_from_dict, train_flops_per_token
+
+LOG_COLUMNS = ("step", "tokens", "split", "lang", "loss", "ppl", "acc", "lr", "tokens_per_s", "elapsed_s")
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    seq_len: int = 128                 # tokens per stream (paper: 256)
+    batch_size: int = 64               # streams per batch and per process (paper: 96 per GPU)
+    max_steps: int | None = None       # stop at this many optimizer steps ...
+    max_tokens: int | None = None      # ... or after this many training tokens, whichever comes first
+    lr: float = 1e-3                   # peak learning rate (paper: 1e-4)
+    warmup_steps: int = 200            # linear warm-up, then inverse square root (paper: 30k)
+    adam_betas: tuple = (0.9, 0.999)
+    adam_eps: float = 1e-8
+    weight_decay: float = 0.0          # 0 = plain Adam, as in the paper
+    clip_norm: float = 1.0             # gradient norm clipping; 0 = off
+    mask_rate: float = 0.15
+    mask_split: tuple = (0.8, 0.1, 0.1)  # [MASK] / random token / unchanged
+    lang_alpha: float = 0.7            # language sampling exponent
+    codeswitch_prob: float = 0.3       # Extra anchors: replace a dictionary word with this probability ...
+    codeswitch_max_rate: float = 0.15  # ... never more than this share of the words of a batch
+    eval_every: int = 100              # steps between validation runs (and a final one at the end)
+    eval_tokens: int = 16384           # validation tokens per language (from the start of the valid part)
+    checkpoint_every: int = 100        # steps between resumable checkpoints (and on SIGTERM/SIGUSR1)
+    log_every: int = 10                # steps between training-loss log rows
+    bf16: bool = True                  # bf16 autocast (CPU: only where the CPU has bf16 instructions)
+    compile: bool = False              # torch.compile the training forward
+    device: str = "auto"               # auto | cpu | cuda
+
+    @classmethod
+    def from_dict(cls, d: dict, where: str = "pretrain") -> "PretrainConfig":
+        cfg = dataclass_from_dict(cls, d, where)
+        if cfg.max_steps is None and cfg.max_tokens is None:
+            raise ValueError(f"{where}: set max_steps or max_tokens (the training budget)")
+        if not math.isclose(sum(cfg.mask_split), 1.0) or len(cfg.mask_split) != 3:
+            raise ValueError(f"{where}.mask_split={list(cfg.mask_split)}: expected three shares summing to 1")
+        return cfg
+
+    # keys that only schedule side effects: changing them keeps a checkpoint resumable
+    SCHEDULE_ONLY = ("max_steps", "max_tokens", "eval_every", "checkpoint_every", "log_every")
+
+
+def cpu_has_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+class Preempted(SystemExit):
+    """Raised after a signal-triggered checkpoint so the job exits non-zero and the scheduler can requeue it."""
+
+
+class PretrainRecipe:
+    def __init__(self, run: dict, model: ModelConfig, cfg: PretrainConfig, vocab_dir: str | Path,
+                 out_dir: str | Path, checkpoint_dir: str | Path, dictionary: str | Path | None = None,
+                 threads: int = 1):
+        self.run, self.model_cfg, self.cfg = run, model, cfg
+        self.vocab_dir, self.out_dir = Path(vocab_dir), Path(out_dir)
+        self.checkpoint_dir, self.dictionary, self.threads = Path(checkpoint_dir), dictionary, threads
+        self.langs = list(run["langs"])
+        cond = run["condition"]
+        self.separate_embeddings = bool(cond["separate_embeddings"])
+        self.codeswitch = cond["anchors"] == "dictionary"
+        if self.codeswitch and (self.dictionary is None or len(self.langs) != 2):
+            raise ValueError(f"run {run['id']}: anchors=dictionary needs two languages and a dictionary file")
+        if self.codeswitch and self.separate_embeddings:
+            raise ValueError(f"run {run['id']}: code-switching mixes languages in a batch, so it needs shared "
+                             "embeddings (condition separate=embeddings with anchors=dictionary)")
+        if cfg.seq_len > model.max_positions:
+            raise ValueError(f"pretrain.seq_len={cfg.seq_len} exceeds model.max_positions={model.max_positions}")
+
+    # ------------------------------------------------------------------ setup
+    def setup(self) -> None:
+        self._setup_device()
+        self._setup_data()
+        self._setup_model()
+        self._setup_optimizer()
+        self._resume()
+
+    def _setup_device(self) -> None:
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        cuda = self.cfg.device == "cuda" or (self.cfg.device == "auto" and torch.cuda.is_available())
+        if cuda:
+            self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(self.device)
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+        else:
+            self.device = torch.device("cpu")
+            torch.set_num_threads(self.threads)
+        if self.world > 1:
+            dist.init_process_group("nccl" if cuda else "gloo")
+        self.bf16 = self.cfg.bf16 and (cuda or cpu_has_bf16())
+        if self.cfg.bf16 and not self.bf16:
+            self.say("bf16 autocast requested but this CPU has no bf16 instructions: training in fp32")
+        torch.manual_seed(self.run["seed"])
+
+    def _setup_data(self) -> None:
+        cfg, seed = self.cfg, self.run["seed"]
+        meta = read_json(self.vocab_dir / "meta.json")
+        self.global_size = int(meta["global_size"])
+        ids = self.vocab_dir / "ids"
+        self.maps = {l: np.load(ids / f"{l}.map.npy") for l in self.langs}
+        arrays = {l: [load_ids(ids / f"{l}.{p}.npy") for p in self.run["parts"][l]] for l in self.langs}
+        lines = {l: sum(int(read_json(ids / f"{l}.{p}.json")["lines"]) for p in self.run["parts"][l])
+                 for l in self.langs}
+        self.probs = sampling_probs(lines, cfg.lang_alpha)
+        # separate embeddings see each language's local ids; shared ones the global ids
+        self.to_model = ({l: global_to_local(m, self.global_size) for l, m in self.maps.items()}
+                         if self.separate_embeddings else None)
+        size = {l: (len(self.maps[l]) if self.separate_embeddings else self.global_size) for l in self.langs}
+        self.vocab_sizes = size if self.separate_embeddings else {SHARED: self.global_size}
+        self.replacements = {l: torch.arange(N_SPECIALS, size[l]) for l in self.langs}   # never a special
+        window = 2 * cfg.seq_len if self.codeswitch else cfg.seq_len  # look-ahead to refill shortened streams
+        rank_seed = seed * 1000 + self.rank       # streams, masks and code-switching differ between DDP ranks
+        self.sampler = StreamSampler(arrays, self.probs, cfg.seq_len, cfg.batch_size, seed=rank_seed,
+                                     lang_seed=seed, window=window)
+        self.switcher = None
+        if self.codeswitch:
+            from transformers import AutoTokenizer
+            toks = {l: AutoTokenizer.from_pretrained(self.vocab_dir / "hf" / l) for l in self.langs}
+            self.switcher = CodeSwitcher.from_files(self.dictionary, toks, self.maps, self.global_size,
+                                                    cfg.codeswitch_prob, cfg.codeswitch_max_rate, cfg.seq_len,
+                                                    seed=rank_seed)
+        self.valid = {l: self.model_ids(l, valid_windows(load_ids(ids / f"{l}.valid.npy"), cfg.seq_len,
+                                                         cfg.eval_tokens)) for l in self.langs}
+        self.mask_cfg = MaskConfig(cfg.mask_rate, tuple(cfg.mask_split))
+        self.mask_gen = torch.Generator().manual_seed(rank_seed)
+        self.tokens_per_step = cfg.batch_size * cfg.seq_len * self.world
+        budget = [b for b in (cfg.max_steps, cfg.max_tokens and cfg.max_tokens // self.tokens_per_step)
+                  if b is not None]
+        self.total_steps = min(budget)
+        if self.total_steps < 1:
+            raise ValueError(f"pretrain: the budget (max_steps={cfg.max_steps}, max_tokens={cfg.max_tokens}) "
+                             f"is less than one step of {self.tokens_per_step} tokens")
+        self.data_setup = {"tokens": {l: [len(a) for a in arrays[l]] for l in self.langs}, "lines": lines,
+                           "vocab": {"global_size": self.global_size, "sizes": size}}
+
+    def model_ids(self, lang: str, batch: np.ndarray) -> torch.Tensor:
+        """Global ids -> the ids the language's embedding table uses."""
+        if self.to_model is None:
+            return torch.from_numpy(batch)
+        local = self.to_model[lang][batch]
+        if (local < 0).any():
+            raise ValueError(f"language {lang!r}: token ids outside its vocabulary (ids/{lang}.map.npy)")
+        return torch.from_numpy(local)
+
+    def _setup_model(self) -> None:
+        cond = self.run["condition"]
+        self.sharing = Sharing(tuple(self.langs), self.separate_embeddings, tuple(cond["separate_layers"]),
+                               self.vocab_sizes)
+        self.model = MaskedLM(self.model_cfg, self.sharing).to(self.device)
+        self.separate_params = {l: [p for n, p in self.model.named_parameters() if l in n.split(".")]
+                                for l in self.langs}
+        self.train_model = self.model
+        if self.world > 1:
+            self.train_model = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.device] if self.device.type == "cuda" else None,
+                find_unused_parameters=len(self.langs) > 1 and any(self.separate_params.values()))
+        if self.cfg.compile:
+            self.train_model = torch.compile(self.train_model)
+
+    def _setup_optimizer(self) -> None:
+        cfg = self.cfg
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=tuple(cfg.adam_betas),
+                                           eps=cfg.adam_eps, weight_decay=cfg.weight_decay,
+                                           fused=self.device.type == "cuda" or None)
+        warm = max(1, cfg.warmup_steps)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda s: min((s + 1) / warm, math.sqrt(warm / (s + 1))))
+
+    def _resume(self) -> None:
+        setup = {"run": self.run, "model": asdict(self.model_cfg), "world": self.world, "bf16": self.bf16,
+                 "pretrain": {k: v for k, v in asdict(self.cfg).items() if k not in PretrainConfig.SCHEDULE_ONLY},
+                 "data": self.data_setup}
+        self.ckpt = Checkpoints(self.checkpoint_dir, fingerprint(setup), log=self.say)
+        self.step, self.train_seconds, self.best, self.log_rows = 0, 0.0, None, []
+        state = self.ckpt.load("last")
+        if state is None:
+            return
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.step, self.train_seconds = state["step"], state["train_seconds"]
+        self.best, self.log_rows = state["best"], state["log"]
+        mine = state["ranks"][self.rank]
+        self.sampler.load_state_dict(mine["sampler"])
+        self.mask_gen.set_state(mine["mask_gen"])
+        torch.set_rng_state(mine["torch_rng"])
+        if self.device.type == "cuda":
+            torch.cuda.set_rng_state(mine["cuda_rng"])
+        if self.switcher:
+            self.switcher.load_state_dict(mine["switcher"])
+        self.say(f"resumed {self.run['id']} from {self.ckpt.path('last')} at step {self.step}")
+
+    # ------------------------------------------------------------------ train
+    def train(self) -> None:
+        previous = self._install_signal_handlers()
+        try:
+            self._train_loop()
+        finally:
+            for s, h in previous.items():
+                signal.signal(s, h)
+
+    def _train_loop(self) -> None:
+        cfg = self.cfg
+        self.model.train()
+        bar = tqdm(total=self.total_steps, initial=self.step, desc=self.run["id"], disable=self.rank != 0,
+                   mininterval=2.0, dynamic_ncols=True)
+        losses, t_log = [], time.perf_counter()
+        while self.step < self.total_steps:
+            lang, inputs, positions, targets = self.next_batch()
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                logits = self.train_model(inputs, lang, positions)
+            loss = F.cross_entropy(logits.float(), targets)
+            loss.backward()
+            for other in self.langs:      # the other language's separate parts get no update at all (DDP)
+                if other != lang:
+                    for p in self.separate_params[other]:
+                        p.grad = None
+            if cfg.clip_norm:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip_norm)
+            self.optimizer.step()
+            self.scheduler.step()
+            self.optimizer.zero_grad(set_to_none=True)
+            self.step += 1
+            losses.append(loss.detach())
+            bar.update(1)
+
+            if self.step % cfg.log_every == 0 or self.step == self.total_steps:
+                mean = torch.stack(losses).mean().item()      # waits for the device
+                now = time.perf_counter()
+                tok_s = len(losses) * self.tokens_per_step / (now - t_log)
+                self.train_seconds += now - t_log
+                self.log_row(split="train", lang="all", loss=mean, lr=self.scheduler.get_last_lr()[0],
+                             tokens_per_s=round(tok_s))
+                bar.set_postfix(loss=f"{mean:.3f}", tok_s=f"{tok_s:,.0f}")
+                losses, t_log = [], now
+            t_side = time.perf_counter()
+            if self.step % cfg.eval_every == 0 or self.step == self.total_steps:
+                self.evaluate_and_keep_best()
+            if self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps or self._stop_requested():
+                self.save_checkpoint()
+                if self._signal is not None:
+                    bar.close()
+                    self.say(f"caught {signal.Signals(self._signal).name} at step {self.step}: checkpoint saved "
+                             f"to {self.ckpt.path('last')}; rerun to resume")
+                    raise Preempted(128 + self._signal)
+            t_log += time.perf_counter() - t_side     # validation and checkpoints are not training time
+        bar.close()
+
+    def next_batch(self) -> tuple[str, torch.Tensor, torch.Tensor, torch.Tensor]:
+        lang, windows = self.sampler.next()
+        batch = self.switcher(lang, windows)[0] if self.switcher else np.stack(windows)
+        inputs, positions, targets = mask_tokens(self.model_ids(lang, batch), self.mask_cfg,
+                                                 self.replacements[lang], self.mask_gen)
+        dev = self.device
+        return lang, inputs.to(dev, non_blocking=True), positions.to(dev, non_blocking=True), targets.to(dev)
+
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, dict[str, float]]:
+        """Validation MLM perplexity and accuracy per language, on the same masks every time."""
+        self.model.eval()
+        out = {}
+        for lang in self.langs:
+            gen = torch.Generator().manual_seed(self.run["seed"])
+            nll, correct, n = 0.0, 0, 0
+            for batch in self.valid[lang].split(self.cfg.batch_size):
+                inputs, positions, targets = mask_tokens(batch, self.mask_cfg, self.replacements[lang], gen)
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                    logits = self.model(inputs.to(self.device), lang, positions.to(self.device)).float()
+                targets = targets.to(self.device)
+                nll += F.cross_entropy(logits, targets, reduction="sum").item()
+                correct += int((logits.argmax(-1) == targets).sum())
+                n += len(targets)
+            out[lang] = {"loss": nll / n, "ppl": math.exp(nll / n), "acc": correct / n}
+        self.model.train()
+        return out
+
+    def evaluate_and_keep_best(self) -> None:
+        if self.rank != 0:
+            return
+        scores = self.evaluate()
+        for lang, s in scores.items():
+            self.log_row(split="valid", lang=lang, loss=s["loss"], ppl=s["ppl"], acc=s["acc"])
+        key = "en" if "en" in self.langs else self.langs[0]
+        if self.best is None or scores[key]["ppl"] < self.best["scores"][key]["ppl"]:
+            self.best = {"step": self.step, "scores": scores}
+            self.ckpt.save("best", {"step": self.step, "model": self.model.state_dict()})
+
+    def log_row(self, **row) -> None:
+        self.log_rows.append({"step": self.step, "tokens": self.step * self.tokens_per_step,
+                              "elapsed_s": round(self.train_seconds, 2), **row})
+
+    def save_checkpoint(self) -> None:
+        mine = {"sampler": self.sampler.state_dict(), "mask_gen": self.mask_gen.get_state(),
+                "torch_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state() if self.device.type == "cuda" else None,
+                "switcher": self.switcher.state_dict() if self.switcher else None}
+        ranks = [mine]
+        if self.world > 1:
+            ranks = [None] * self.world
+            dist.all_gather_object(ranks, mine)
+        if self.rank != 0:
+            return
+        self.ckpt.save("last", {"step": self.step, "model": self.model.state_dict(),
+                                "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                                "train_seconds": self.train_seconds, "best": self.best, "log": self.log_rows,
+                                "ranks": ranks})
+        self.write_log(self.checkpoint_dir / "log.csv")
+
+    def write_log(self, path: Path) -> None:
+        with atomic_write(path) as f:
+            w = csv.DictWriter(f, fieldnames=LOG_COLUMNS)
+            w.writeheader()
+            w.writerows(self.log_rows)
+
+    # ------------------------------------------------------------------ signals
+    def _install_signal_handlers(self) -> dict:
+        """SIGTERM/SIGUSR1 (SLURM pre-emption) ask for a checkpoint at the end of the current step."""
+        self._signal = None
+
+        def handler(signum, _frame):
+            self._signal = signum
+        return {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGUSR1)}
+
+    def _stop_requested(self) -> bool:
+        stop = self._signal is not None
+        if self.world > 1:     # every rank must take the (collective) checkpoint step together
+            flag = torch.tensor([float(stop)], device=self.device)
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            stop = bool(flag.item())
+            if stop and self._signal is None:
+                self._signal = signal.SIGTERM
+        return stop
+
+    # ------------------------------------------------------------------ export
+    def export(self) -> dict:
+        """Write the per-language views, sharing.json, metrics.json and log.csv from the best checkpoint."""
+        from .export import export_run
+        if self.rank != 0:
+            return {}
+        best = self.ckpt.load("best")
+        if best is None:
+            raise RuntimeError(f"{self.ckpt.path('best')}: no best checkpoint to export (training did not evaluate)")
+        self.model.load_state_dict(best["model"])
+        metrics = self.metrics()
+        export_run(self.model, self.maps, self.vocab_dir, self.out_dir, self.run, metrics)
+        self.write_log(self.out_dir / "log.csv")
+        write_json(self.out_dir / "metrics.json", metrics)
+        return metrics
+
+    def metrics(self) -> dict:
+        final = {r["lang"]: {k: float(r[k]) for k in ("ppl", "acc")} for r in self.log_rows
+                 if r["split"] == "valid" and r["step"] == self.step}
+        rates = [r["tokens_per_s"] for r in self.log_rows if r["split"] == "train"]
+        vocab = self.global_size if not self.separate_embeddings else max(self.vocab_sizes.values())
+        flops = train_flops_per_token(self.model_cfg, self.cfg.seq_len, vocab, self.cfg.mask_rate)
+        return {
+            "run": self.run["id"], "languages": self.langs, "selected_by": "en" if "en" in self.langs else self.langs[0],
+            "best_step": self.best["step"], "best": self.best["scores"], "final": final,
+            "steps": self.step, "tokens": self.step * self.tokens_per_step,
+            "train_seconds": round(self.train_seconds, 1),
+            "tokens_per_s": round(sum(rates) / len(rates)) if rates else None,
+            "train_flops_per_token": flops, "parameters": self.model.num_parameters(),
+            "device": torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "cpu",
+            "threads": self.threads, "world_size": self.world, "bf16": self.bf16,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "sampling_probs": self.probs,
+        }
+
+    def say(self, msg: str) -> None:
+        if int(os.environ.get("RANK", "0")) == 0:
+            print(msg, file=sys.stderr, flush=True)
+
+
+def pretrain(run: dict, model: dict, pretrain: dict, vocab_dir: str, out_dir: str, checkpoint_dir: str,
+             dictionary: str | None = None, threads: int = 1) -> dict:
+    """Train (or resume) one run and export it; returns its metrics."""
+    recipe = PretrainRecipe(run, ModelConfig.from_dict(model), PretrainConfig.from_dict(pretrain), vocab_dir,
+                            out_dir, checkpoint_dir, dictionary, threads)
+    recipe.setup()
+    try:
+        recipe.train()
+        return recipe.export()
+    finally:
+        if recipe.world > 1:
+            dist.destroy_process_group()
+
+
+def launch(spec: dict, gpus: int = 0) -> None:
+    """Run `pretrain(**spec)` here, or under torchrun with one process per GPU when there are several."""
+    if gpus <= 1:
+        pretrain(**spec)
+        return
+    path = Path(spec["checkpoint_dir"]) / "launch.json"
+    with atomic_write(path) as f:
+        json.dump(spec, f)
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={gpus}",
+                    "-m", "xstruct.pretrain", str(path)], check=True)
+
+
+if __name__ == "__main__":   # torchrun entry point: python -m xstruct.pretrain spec.json
+    pretrain(**json.loads(Path(sys.argv[1]).read_text()))
