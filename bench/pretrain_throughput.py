@@ -25,6 +25,7 @@ import torch
 
 PRESETS = {   # layers, hidden, heads, seq_len, batch, vocab
     "default": dict(layers=4, hidden=128, heads=2, seq_len=128, batch=8, vocab=4000),   # the embedded default
+    "mini": dict(layers=4, hidden=256, heads=4, seq_len=128, batch=32, vocab=32000),   # performance.md CPU anchor
     "paper": dict(layers=8, hidden=768, heads=12, seq_len=256, batch=96, vocab=32000),
 }
 PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}   # dense bf16 FLOP/s (performance.md §1.2)

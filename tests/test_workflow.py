@@ -83,3 +83,19 @@ def test_rerun_does_nothing_and_html_report(smoke_run):
     out = snakemake(smoke_run, "--report", str(smoke_run / "report.html"))
     assert out.returncode == 0, out.stderr[-3000:]
     assert (smoke_run / "report.html").stat().st_size > 10000
+
+
+@pytest.mark.parametrize("config, expected", [
+    ("paper", {"pretrain_bilingual": 32, "pretrain_monolingual": 6, "finetune": 90, "corpus_hub": None}),
+    ("bible-long", {"pretrain_bilingual": 32, "pretrain_monolingual": 6}),
+])
+def test_full_study_plans_on_the_slurm_profile(tmp_path, config, expected):
+    """The paper's study dry-runs through the SLURM executor profile on a machine with no cluster."""
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
+           "--profile", str(ROOT / "profiles/slurm"), "--configfile", str(ROOT / f"configs/{config}.yaml"), "-n"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    counts = dict(line.split() for line in out.stdout.splitlines()
+                  if len(line.split()) == 2 and line.split()[1].isdigit())
+    for rule, n in expected.items():
+        assert rule in counts and (n is None or int(counts[rule]) == n), (rule, counts.get(rule))

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import sentencepiece as spm
 from tqdm import tqdm
 
+from xstruct.corpora.text import read_lines
 from xstruct.io import atomic_write
 from xstruct.vocab import PAD, SPECIALS, UNK
 
@@ -66,16 +67,9 @@ def sample_lines(texts: Mapping[str, Sequence[str | Path]], alpha: float, max_se
     out: list[str] = []
     for lang, paths in texts.items():
         mult = iter(_multiplicity(n[lang], counts[lang], rng))
-        for line in _read_lines(paths):
+        for line in read_lines(paths):
             out.extend([line] * int(next(mult)))
     return out
-
-
-def _read_lines(paths: Iterable[str | Path]) -> Iterator[str]:
-    for path in paths:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                yield line.rstrip("\n")
 
 
 def character_coverage(vocab_config: Mapping, lang: str | None = None) -> float:
