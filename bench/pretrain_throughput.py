@@ -7,8 +7,9 @@ the same token stream of real Bible text twice, in this one process:
 and prints the tokens/s of each (warm-up steps excluded) and, as its LAST line, the ratio ours / baseline.
 On a GPU it also prints model FLOPs utilisation (performance.md §1.1: sparse head for ours, dense for the baseline).
 
-    python bench/pretrain_throughput.py                          # CPU, the embedded-default model
-    python bench/pretrain_throughput.py --device cuda --preset paper   # 8 layers, 768 wide, 256 tokens
+    python bench/pretrain_throughput.py                     # CPU, 4 layers x 256, vocabulary 32k (the CPU anchor)
+    python bench/pretrain_throughput.py --preset default    # CPU, the embedded default model (vocabulary 4k)
+    python bench/pretrain_throughput.py --device cuda --preset paper   # 8 layers x 768, 256 tokens, bf16
 """
 from __future__ import annotations
 
@@ -23,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-PRESETS = {   # layers, hidden, heads, seq_len, batch, vocab
-    "default": dict(layers=4, hidden=128, heads=2, seq_len=128, batch=8, vocab=4000),   # the embedded default
-    "mini": dict(layers=4, hidden=256, heads=4, seq_len=128, batch=32, vocab=32000),   # performance.md CPU anchor
-    "paper": dict(layers=8, hidden=768, heads=12, seq_len=256, batch=96, vocab=32000),
+PRESETS = {   # layers, hidden, heads, seq_len, batch, vocabulary
+    "default": {"layers": 4, "hidden": 128, "heads": 2, "seq_len": 128, "batch": 8, "vocab": 4000, "lines": 12000},  # config.yaml
+    "mini": {"layers": 4, "hidden": 256, "heads": 4, "seq_len": 128, "batch": 32, "vocab": 32000, "lines": 46000},  # CPU anchor
+    "paper": {"layers": 8, "hidden": 768, "heads": 12, "seq_len": 256, "batch": 96, "vocab": 32000, "lines": 46000},
 }
 PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}   # dense bf16 FLOP/s (performance.md §1.2)
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -84,8 +85,15 @@ def run_ours(vocab: Path, work: Path, a, steps: int, warmup: int) -> float:
 
 def run_baseline(vocab: Path, work: Path, a, steps: int, warmup: int) -> float:
     import datasets
-    from transformers import (AutoTokenizer, BertConfig, BertForMaskedLM, DataCollatorForLanguageModeling,
-                              Trainer, TrainerCallback, TrainingArguments)
+    from transformers import (
+        AutoTokenizer,
+        BertConfig,
+        BertForMaskedLM,
+        DataCollatorForLanguageModeling,
+        Trainer,
+        TrainerCallback,
+        TrainingArguments,
+    )
     tok = AutoTokenizer.from_pretrained(vocab / "hf" / "xx")
     ids = np.load(vocab / "ids" / "xx.a.npy")
     n = len(ids) // a.seq_len
@@ -132,21 +140,21 @@ def mfu(tok_s: float, a, vocab: int, head_fraction: float) -> str:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--preset", choices=PRESETS, default="default")
+    p.add_argument("--preset", choices=PRESETS, default="mini")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--threads", type=int, default=2, help="CPU threads for both (torch.set_num_threads)")
     p.add_argument("--steps", type=int, default=30, help="timed steps (a multiple of --warmup)")
     p.add_argument("--warmup", type=int, default=5, help="untimed first steps")
-    p.add_argument("--precision", choices=["bf16", "fp32"], default="bf16")
+    p.add_argument("--precision", choices=["bf16", "fp32"],
+                   help="for both (default: fp32 on CPU, the Trainer's CPU default; bf16 on GPU)")
     p.add_argument("--compile", action="store_true", help="torch.compile our training forward")
-    p.add_argument("--lines", type=int, default=12000, help="Bible verses of training text")
-    for k in ("layers", "hidden", "heads", "seq_len", "batch", "vocab"):
-        p.add_argument(f"--{k.replace('_', '-')}", type=int, help=f"override the preset's {k}")
+    for k in ("layers", "hidden", "heads", "seq_len", "batch", "vocab", "lines"):
+        p.add_argument(f"--{k.replace('_', '-')}", type=int, help=f"override the preset's {k} (lines: Bible verses)")
     a = p.parse_args()
     for k, v in PRESETS[a.preset].items():
         if getattr(a, k) is None:
             setattr(a, k, v)
-    a.bf16 = a.precision == "bf16"
+    a.bf16 = (a.precision or ("bf16" if a.device == "cuda" else "fp32")) == "bf16"
     if a.device == "cpu" and a.bf16:
         from xstruct.pretrain import cpu_has_bf16
         a.bf16 = cpu_has_bf16()

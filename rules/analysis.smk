@@ -1,72 +1,6 @@
 # Similarity of BERT models (paper §5, Figs. 4-8): every (model view, evaluation set) is encoded once
 # (analysis_features); the per-layer tables for word translation, sentence retrieval, CKA and contextual word
 # alignment read only those arrays. Which views each pair needs comes from xstruct.analysis.plan.
-from xstruct.analysis.plan import AnalysisPlan
-from xstruct.analysis.texts import set_paths, split_set_id
-
-# Without an `analysis:` block the rules stay defined but plan nothing; settings are looked up lazily (A()).
-APLAN = AnalysisPlan(STUDY, config) if "analysis" in config else None
-
-
-def analysis_targets():
-    return APLAN.targets() if APLAN else []
-
-
-def A(*keys):
-    """A setting under config `analysis`, looked up when a job is planned."""
-    value = config["analysis"]
-    for k in keys:
-        value = value[k]
-    return value
-
-
-def _param(*keys):
-    return lambda wc: A(*keys)
-
-
-def _pair_set(name, xx):
-    return APLAN.set_id(A(name, "set"), xx)
-
-
-def _set_spec(set_id):
-    """Only the named set's entry, so that editing another set re-runs nothing."""
-    name = split_set_id(set_id)[0]
-    return {name: A("sets", name)}
-
-
-def _correlation_pairs():
-    return APLAN.correlation_pairs() if APLAN else []
-
-
-def _bli_inputs(wc):
-    s = A("bli")
-    out = {"en": APLAN.mono("en").features(s["set"]), "xx": APLAN.mono(wc.xx).features(s["set"]),
-           "train": s["train"].format(xx=wc.xx), "test": s["test"].format(xx=wc.xx)}
-    if s.get("fasttext"):
-        out |= {"fasttext_en": f"{RESULTS}/analysis/fasttext/en", "fasttext_xx": f"{RESULTS}/analysis/fasttext/{wc.xx}"}
-    return out
-
-
-def _retrieval_inputs(wc):
-    train, test = APLAN.retrieval_sets(wc.xx)
-    en, xx = APLAN.mono("en"), APLAN.mono(wc.xx)
-    return {"en": en.features(train), "xx": xx.features(train), "en_eval": en.features(test), "xx_eval": xx.features(test)}
-
-
-def _cka_inputs(wc):
-    set_id = _pair_set("cka", wc.xx)
-    out = {}
-    for setting, (en, xx) in APLAN.cka_views(wc.xx).items():
-        out[f"{setting}_en"], out[f"{setting}_xx"] = en.features(set_id), xx.features(set_id)
-    return out
-
-
-def _alignment_inputs(wc):
-    set_id = _pair_set("alignment", wc.xx)
-    en, xx = APLAN.alignment_views(wc.xx, wc.setting)
-    return {"links": f"{RESULTS}/analysis/alignment/en-{wc.xx}/links.txt", "en": en.features(set_id),
-            "xx": xx.features(set_id)}
-
 
 rule analysis_features:
     input:
@@ -283,19 +217,6 @@ rule analysis_alignment:
 
 # Zero-shot transfer through contextual alignment (Figs. 5 and 8): per layer i, a fresh top trained on the frozen
 # first i layers of the English model, tested through the target model's first i layers (+ the layer-i map).
-from xstruct.tasks.plan import task_spec as _task_spec
-
-
-def _alignment_transfer_inputs(wc):
-    out = {"data": f"{RESULTS}/tasks/{wc.task}"}
-    for setting, v in APLAN.transfer_views(wc.xx).items():
-        key = setting.replace("+", "_")
-        out[f"{key}_en"], out[f"{key}_xx"] = v["source"], v["target"]
-        if v["maps"]:
-            out[f"{key}_maps"] = v["maps"]
-    return out
-
-
 rule analysis_alignment_transfer:
     input:
         unpack(_alignment_transfer_inputs),

@@ -3,54 +3,6 @@
 # writes one Hugging Face BertForMaskedLM folder per language view plus sharing.json, metrics.json and log.csv.
 # Two rules, bilingual and monolingual, because the view folders are outputs and their names (the run's
 # languages) must be wildcards; both run the same script. Settings: config `model` and `pretrain`.
-from dataclasses import asdict
-
-PRETRAIN = f"{RESULTS}/pretrain"
-PRETRAIN_RESOURCES = config["pretrain"].get("resources", {})
-PRETRAIN_WILDCARDS = dict(condition=r"[a-z][a-z0-9_]*", l1=r"[a-z][a-z0-9]*", l2=r"[a-z][a-z0-9]*", seed=r"\d+")
-
-
-def pretrain_run(wc):
-    run_id = f"{wc.condition}.{'-'.join(l for l in (wc.l1, wc.get('l2')) if l)}.s{wc.seed}"
-    if run_id not in STUDY.by_id:
-        raise WorkflowError(f"{PRETRAIN}/{run_id}: no such run in config 'runs' (known: {', '.join(RUN_IDS)})")
-    return STUDY.run(run_id)
-
-
-def pretrain_vocab(wc):
-    return f"{RESULTS}/vocab/{pretrain_run(wc).vocab_id}"
-
-
-def pretrain_inputs(wc):
-    """The vocabulary files the run streams (its corpus parts + valid), and its dictionary for extra anchors."""
-    run, vocab = pretrain_run(wc), pretrain_vocab(wc)
-    inputs = {"meta": f"{vocab}/meta.json"}
-    for lang, parts in run.parts(config["parallel"]).items():
-        inputs[f"hf_{lang}"] = f"{vocab}/hf/{lang}"
-        inputs[f"map_{lang}"] = f"{vocab}/ids/{lang}.map.npy"
-        for part in (*parts, "valid"):
-            inputs[f"ids_{lang}_{part}"] = f"{vocab}/ids/{lang}.{part}.npy"
-            inputs[f"stats_{lang}_{part}"] = f"{vocab}/ids/{lang}.{part}.json"
-    if run.condition.anchors == "dictionary":
-        inputs["dictionary"] = f"{RESULTS}/dict/en-{run.langs[1]}.all.txt"
-    return inputs
-
-
-def pretrain_spec(wc):
-    """The run as plain data for the recipe (condition row, languages, seed, corpus parts per language)."""
-    run = pretrain_run(wc)
-    return {"id": run.id, "langs": list(run.langs), "seed": run.seed, "condition": asdict(run.condition),
-            "parts": {l: list(p) for l, p in run.parts(config["parallel"]).items()}}
-
-
-def pretrain_outputs(run):
-    return [f"{PRETRAIN}/{run.id}/{l}" for l in run.langs] + [
-        f"{PRETRAIN}/{run.id}/{f}" for f in ("sharing.json", "metrics.json", "log.csv")]
-
-
-def pretrain_targets():
-    return [p for run in STUDY.runs for p in pretrain_outputs(run)]
-
 
 rule pretrain_bilingual:
     input:

@@ -1,12 +1,5 @@
 # The paper's tables, figures and claims report from every result file (paper Table 1, Figs. 3-8, Sec. 5 claims).
 # `snakemake --report results/report.html` adds them to Snakemake's HTML report.
-from xstruct.report.inputs import analysis_inputs
-from xstruct.tasks.plan import skipped_tasks
-
-
-def report_targets():
-    return [f"{RESULTS}/claims.md"] if "report" in config else []
-
 
 rule report:
     input:
@@ -22,7 +15,6 @@ rule report:
     params:
         analysis=lambda wc, input: analysis_inputs(input.analysis),
         skipped=skipped_tasks(config.get("transfer") or {}),
-        results=RESULTS,
     log:
         f"{RESULTS}/logs/report.log",
     threads: 1

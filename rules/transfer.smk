@@ -1,26 +1,6 @@
 # Zero-shot cross-lingual transfer (paper §3.2): each task's data is prepared once (English train/dev/test and the
 # target languages' test sets), then one fine-tuning job per (task, bilingual run) fine-tunes the English view,
 # selects on English dev and tests the target view. Settings: config `transfer` (see xstruct/tasks/plan.py).
-from xstruct.tasks import TaskDataError
-from xstruct.tasks.plan import active_tasks, heldout_files, id_maps, task_inputs, task_spec, transfer_runs
-
-TRANSFER = config.get("transfer") or {}
-TRANSFER_SOURCE = TRANSFER.get("source", "en")
-TRANSFER_RUNS = {r.id: r for r in transfer_runs(STUDY.runs, TRANSFER)}
-TRANSFER_TARGETS = sorted({r.langs[1] for r in TRANSFER_RUNS.values()})
-TRANSFER_LANGS = [TRANSFER_SOURCE, *TRANSFER_TARGETS]
-try:
-    TRANSFER_TASKS = active_tasks(TRANSFER)
-    for _task in TRANSFER_TASKS:
-        task_spec(TRANSFER, _task)
-except TaskDataError as err:
-    raise WorkflowError(f"config error: {err}") from None
-
-
-def transfer_targets():
-    """Every (task, run) score: the tasks that run x the bilingual runs whose target is a transfer language."""
-    return [f"{RESULTS}/transfer/{t}/{r}.json" for t in TRANSFER_TASKS for r in TRANSFER_RUNS]
-
 
 rule task_data:
     input:

@@ -3,9 +3,9 @@ import re
 
 import numpy as np
 import pytest
+from test_pretrain_fixtures import bible_verses, make_vocab, muse_dictionary
 from transformers import AutoTokenizer
 
-from test_pretrain_fixtures import bible_verses, make_vocab, muse_dictionary
 from xstruct.codeswitch import CodeSwitcher, read_dictionary
 from xstruct.mlm import StreamSampler
 

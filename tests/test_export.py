@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
+from test_pretrain_fixtures import bible_verses, make_vocab
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
-from test_pretrain_fixtures import bible_verses, make_vocab
 from xstruct.export import export_run
 from xstruct.model import SHARED, MaskedLM, ModelConfig, Sharing
 

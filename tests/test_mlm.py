@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from test_pretrain_fixtures import bible_verses, make_vocab
+
 from xstruct.mlm import MaskConfig, StreamSampler, global_to_local, mask_tokens, sampling_probs
 from xstruct.model import MASK_ID, N_SPECIALS
 
@@ -72,7 +72,7 @@ def test_streams_are_contiguous_unpadded_windows_visiting_every_window_once_per_
     n_windows = sum(len(a) // 32 for a in data["fr"])
     seen = []
     while s.pos["fr"]["epoch"] == 0:
-        lang, windows = s.next()
+        _, windows = s.next()
         if s.pos["fr"]["epoch"] == 0:
             seen += [tuple(w[:4]) + (len(w),) for w in windows]
     assert all(t[-1] == 32 for t in seen)

@@ -10,11 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from test_pretrain_fixtures import bible_verses, make_vocab
-from xstruct.model import MASK_ID
+
+from xstruct.model import MASK_ID, ModelConfig
 from xstruct.pretrain import PretrainConfig, PretrainRecipe, pretrain
-from xstruct.model import ModelConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = {"layers": 2, "hidden": 32, "heads": 2, "max_positions": 32}
@@ -104,7 +103,7 @@ def test_sigterm_saves_a_checkpoint_and_exits_nonzero(vocab, reference, tmp_path
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
-    line = [l for l in err.splitlines() if "caught SIGTERM" in l][0]
+    line = next(l for l in err.splitlines() if "caught SIGTERM" in l)
     step = int(line.split("at step ")[1].split(":")[0])
     assert torch.load(tmp_path / "ckpt" / "last.pt", weights_only=True)["step"] == step < STEPS
     assert not (tmp_path / "out" / "metrics.json").exists()

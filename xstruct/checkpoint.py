@@ -57,4 +57,3 @@ class Checkpoints:
         aside = path.with_name(f"{path.name}.{tag}-{time.strftime('%Y%m%d-%H%M%S')}")
         os.replace(path, aside)
         self.log(f"checkpoint {path} is {why}; moved to {aside.name} and not loaded")
-        return None

@@ -45,7 +45,7 @@ class CodeSwitcher:
 
     @classmethod
     def from_files(cls, dictionary: str | Path, tokenizers: dict, maps: dict[str, np.ndarray], global_size: int,
-                   prob: float, max_rate: float, seq_len: int, seed: int) -> "CodeSwitcher":
+                   prob: float, max_rate: float, seq_len: int, seed: int) -> CodeSwitcher:
         """`tokenizers`: {"en": hf tokenizer, xx: hf tokenizer} (local ids); `maps`: local -> global id arrays."""
         en, xx = list(tokenizers)
         word_start = np.zeros(global_size, dtype=bool)

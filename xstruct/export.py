@@ -21,7 +21,7 @@ def hf_view(model: MaskedLM, lang: str, local_to_global: np.ndarray) -> dict[str
     """HF parameter name -> (tensor, language-specific?) for `lang`'s view of the model."""
     if model.cfg.norm != "post":
         raise ValueError(f"model.norm={model.cfg.norm!r}: only post-norm models export to BertForMaskedLM")
-    key = lambda parts: lang if lang in parts else SHARED  # noqa: E731
+    key = lambda parts: lang if lang in parts else SHARED
     ek = key(model.embeddings)
     emb, sep = model.embeddings[ek], ek != SHARED
     rows = slice(None) if sep else torch.from_numpy(np.asarray(local_to_global, dtype=np.int64))

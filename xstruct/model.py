@@ -11,17 +11,15 @@ Names follow Hugging Face BERT closely enough that `xstruct.export` maps them on
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 
 SHARED = "shared"    # ModuleDict key of a part every language uses
 N_SPECIALS = 5       # [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4 in every vocabulary (the artifact contract)
 MASK_ID = 4
-SEP_ID = 3
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,7 @@ class ModelConfig:
     init_std: float = 0.02
 
     @classmethod
-    def from_dict(cls, d: dict, where: str = "model") -> "ModelConfig":
+    def from_dict(cls, d: dict, where: str = "model") -> ModelConfig:
         return dataclass_from_dict(cls, d, where)
 
     def __post_init__(self):

@@ -66,7 +66,7 @@ class PretrainConfig:
     device: str = "auto"               # auto | cpu | cuda
 
     @classmethod
-    def from_dict(cls, d: dict, where: str = "pretrain") -> "PretrainConfig":
+    def from_dict(cls, d: dict, where: str = "pretrain") -> PretrainConfig:
         cfg = dataclass_from_dict(cls, d, where)
         if cfg.max_steps is None and cfg.max_tokens is None:
             raise ValueError(f"{where}: set max_steps or max_tokens (the training budget)")
