@@ -7,11 +7,12 @@ parts by the same hash. Without network (or with HF_HUB_OFFLINE=1) this fails wi
 from __future__ import annotations
 
 import logging
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from tqdm import tqdm
 
 from xstruct.corpora.text import LineFilter, write_parts
+from xstruct.io import write_json
 
 log = logging.getLogger(__name__)
 
@@ -70,4 +71,18 @@ def build_text(dataset: dict, lang: str, cleaning: dict, max_bytes: int, valid_f
     line_filter = LineFilter.from_config(lang, cleaning)
     records = stream_documents(dataset, lang)
     lines = document_lines(records, dataset.get("text_field", "text"), line_filter, max_bytes, lang)
-    return write_parts(lines, paths, stats_path, valid_fraction)
+    stats = write_parts(lines, paths, stats_path, valid_fraction)
+    # a branch name such as `main` moves: keep the commit it resolved to, so the corpus stays traceable
+    stats["source"] = {**dataset, "commit": resolved_commit(dataset)}
+    write_json(stats_path, stats)
+    return stats
+
+
+def resolved_commit(dataset: dict) -> str:
+    try:
+        from huggingface_hub import HfApi
+
+        return HfApi().dataset_info(dataset["path"], revision=dataset["revision"]).sha or "unknown"
+    except Exception as err:  # noqa: BLE001 - provenance only; the text itself was already downloaded
+        log.warning("could not resolve the commit of %s@%s: %s", dataset["path"], dataset["revision"], err)
+        return "unknown"

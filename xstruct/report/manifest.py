@@ -47,7 +47,7 @@ def build_manifest(study, config: dict, results: str | Path, root: str | Path) -
             domain = run.condition.domain_of(lang)
             stats = results / "corpus" / domain / f"{lang}.stats.json"
             if stats.is_file():
-                data[f"{domain}.{lang}"] = {part: s["sha256"] for part, s in read_json(stats).items()}
+                data[f"{domain}.{lang}"] = {part: s.get("sha256", s.get("commit")) for part, s in read_json(stats).items()}
         row = asdict(run.condition)
         runs.append({"run": run.id, "condition": row, "langs": list(run.langs), "seed": run.seed,
                      "vocab": run.vocab_id, "data_sha256": data})

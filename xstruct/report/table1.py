@@ -58,7 +58,7 @@ def table1(scores: pd.DataFrame, conditions: list[str], labels: dict[str, str], 
         base = avg.get(BASELINE, np.nan)
         numeric[(task, DELTA)] = avg - base
         display[(task, DELTA)] = [f"{d:+.1f}" if not pd.isna(d) else "" for d in numeric[(task, DELTA)]]
-    for task, reason in (skipped or {}).items():
+    for task in skipped or {}:
         for lang in [*targets, DELTA]:
             numeric[(task, lang)] = pd.Series(np.nan, index=rows)
             display[(task, lang)] = ["not run"] * len(rows)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 
 from xstruct.report import figures
 from xstruct.report.table1 import DELTA, collect_transfer, side_by_side, table1
