@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,3 +32,12 @@ def shared_data() -> Path:
     if not data.is_dir():
         pytest.skip(f"real-data samples not found at {data} (the shared/ folder beside the checkout)")
     return data
+
+
+@pytest.fixture()
+def one_thread():
+    """One torch thread: tiny models on a shared 2-core machine slow down badly when threads oversubscribe."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

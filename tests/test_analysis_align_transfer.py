@@ -35,12 +35,7 @@ LAYERS = 2
 RECIPE = Recipe(top_layers=1, dropout=0.0, epochs=3, lr=1e-2, batch_size=8)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

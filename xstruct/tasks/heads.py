@@ -21,12 +21,17 @@ def first_pieces(hidden: torch.Tensor, first: torch.Tensor) -> torch.Tensor:
     return hidden.gather(1, first.unsqueeze(-1).expand(-1, -1, hidden.size(-1)))
 
 
-class PairClassifier(nn.Module):
+class LinearHead(nn.Module):
+    """Dropout + one linear layer over the encoder's states; subclasses pick which states."""
+
     def __init__(self, hidden: int, labels: list[str], dropout: float):
         super().__init__()
         self.labels = list(labels)
         self.drop = nn.Dropout(dropout)
         self.out = nn.Linear(hidden, len(labels))
+
+
+class PairClassifier(LinearHead):
 
     def scores(self, hidden, batch):
         return self.out(self.drop(hidden[:, 0]))
@@ -38,12 +43,7 @@ class PairClassifier(nn.Module):
         return [self.labels[i] for i in scores.argmax(-1).tolist()]
 
 
-class TokenTagger(nn.Module):
-    def __init__(self, hidden: int, labels: list[str], dropout: float):
-        super().__init__()
-        self.labels = list(labels)
-        self.drop = nn.Dropout(dropout)
-        self.out = nn.Linear(hidden, len(labels))
+class TokenTagger(LinearHead):
 
     def scores(self, hidden, batch):
         return self.out(self.drop(first_pieces(hidden, batch["first"])))
