@@ -24,10 +24,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-PRESETS = {   # layers, hidden, heads, seq_len, batch, vocabulary
-    "default": {"layers": 4, "hidden": 128, "heads": 2, "seq_len": 128, "batch": 8, "vocab": 4000, "lines": 12000},  # config.yaml
-    "mini": {"layers": 4, "hidden": 256, "heads": 4, "seq_len": 128, "batch": 32, "vocab": 32000, "lines": 46000},  # CPU anchor
-    "paper": {"layers": 8, "hidden": 768, "heads": 12, "seq_len": 256, "batch": 96, "vocab": 32000, "lines": 46000},
+PRESETS = {   # layers, hidden, heads, dropout, seq_len, batch, vocabulary, Bible verses for the vocabulary
+    "default": {"layers": 4, "hidden": 128, "heads": 2, "dropout": 0.0, "seq_len": 128, "batch": 8, "vocab": 4000,
+                "lines": 12000},                                                                  # config.yaml
+    "mini": {"layers": 4, "hidden": 256, "heads": 4, "dropout": 0.1, "seq_len": 128, "batch": 32, "vocab": 32000,
+             "lines": 46000},                                                                     # CPU anchor
+    "paper": {"layers": 8, "hidden": 768, "heads": 12, "dropout": 0.1, "seq_len": 256, "batch": 96, "vocab": 32000,
+              "lines": 46000},
 }
 PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}   # dense bf16 FLOP/s (performance.md §1.2)
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -70,7 +73,8 @@ def run_ours(vocab: Path, work: Path, a, steps: int, warmup: int) -> float:
     from xstruct.pretrain import PretrainConfig, PretrainRecipe
     cond = {"name": "bench", "separate_embeddings": False, "separate_layers": [], "anchors": "none"}
     run = {"id": "bench.xx.s1", "langs": ["xx"], "seed": 1, "condition": cond, "parts": {"xx": ["a"]}}
-    model = ModelConfig(layers=a.layers, hidden=a.hidden, heads=a.heads, max_positions=a.seq_len)
+    model = ModelConfig(layers=a.layers, hidden=a.hidden, heads=a.heads, max_positions=a.seq_len,
+                        dropout=a.dropout, attention_dropout=a.dropout)
     cfg = PretrainConfig(seq_len=a.seq_len, batch_size=a.batch, max_steps=warmup + steps, log_every=warmup,
                          eval_every=10**9, eval_tokens=a.seq_len, checkpoint_every=10**9, bf16=a.bf16,
                          compile=a.compile, device=a.device)
@@ -100,7 +104,8 @@ def run_baseline(vocab: Path, work: Path, a, steps: int, warmup: int) -> float:
     blocks = datasets.Dataset.from_dict({"input_ids": ids[: n * a.seq_len].reshape(n, a.seq_len).tolist()})
     cfg = BertConfig(vocab_size=len(tok), hidden_size=a.hidden, num_hidden_layers=a.layers,
                      num_attention_heads=a.heads, intermediate_size=4 * a.hidden, max_position_embeddings=a.seq_len,
-                     type_vocab_size=1, attn_implementation="sdpa")
+                     type_vocab_size=1, hidden_dropout_prob=a.dropout, attention_probs_dropout_prob=a.dropout,
+                     attn_implementation="sdpa")
     torch.manual_seed(1)
     model = BertForMaskedLM(cfg)
 
@@ -150,6 +155,7 @@ def main():
     p.add_argument("--compile", action="store_true", help="torch.compile our training forward")
     for k in ("layers", "hidden", "heads", "seq_len", "batch", "vocab", "lines"):
         p.add_argument(f"--{k.replace('_', '-')}", type=int, help=f"override the preset's {k} (lines: Bible verses)")
+    p.add_argument("--dropout", type=float, help="override the preset's dropout (hidden and attention, both sides)")
     a = p.parse_args()
     for k, v in PRESETS[a.preset].items():
         if getattr(a, k) is None:

@@ -2,6 +2,28 @@
 # (analysis_features); the per-layer tables for word translation, sentence retrieval, CKA and contextual word
 # alignment read only those arrays. Which views each pair needs comes from xstruct.analysis.plan.
 
+rule analysis_set:
+    output:
+        f"{RESULTS}/data/sets/{{name}}/{{file}}",
+    wildcard_constraints:
+        name=r"[a-z][a-z0-9_]*",
+        file=r"[^/]+",
+    params:
+        spec=lambda wc: A("sets", wc.name),
+    log:
+        f"{RESULTS}/logs/data/sets/{{name}}/{{file}}.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    message:
+        "fetch {wildcards.file} of analysis set {wildcards.name}"
+    conda:
+        "../envs/xstruct.yaml"
+    script:
+        "../workflow_scripts/analysis_set.py"
+
+
 rule analysis_features:
     input:
         model=lambda wc: f"{RESULTS}/pretrain/{wc.run}/{wc.view}",
@@ -22,6 +44,8 @@ rule analysis_features:
         precision=_param("precision"),
     log:
         f"{RESULTS}/logs/analysis/features/{{init}}/{{run}}/{{view}}/{{set}}.{{text}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/analysis/features/{{init}}/{{run}}/{{view}}/{{set}}.{{text}}.tsv",
     threads: 1
     resources:
         mem_mb=8000,
@@ -45,6 +69,8 @@ rule analysis_fasttext:
         fasttext=_param("bli", "fasttext"),
     log:
         f"{RESULTS}/logs/analysis/fasttext/{{lang}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/analysis/fasttext/{{lang}}.tsv",
     threads: 1
     resources:
         mem_mb=4000,
@@ -70,6 +96,8 @@ rule analysis_bli:
         block=_param("block_size"),
     log:
         f"{RESULTS}/logs/analysis/bli/en-{{xx}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/analysis/bli/en-{{xx}}.tsv",
     threads: 1
     resources:
         mem_mb=8000,
@@ -97,6 +125,8 @@ rule analysis_retrieval:
         block=_param("block_size"),
     log:
         f"{RESULTS}/logs/analysis/retrieval/en-{{xx}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/analysis/retrieval/en-{{xx}}.tsv",
     threads: 1
     resources:
         mem_mb=4000,
@@ -123,6 +153,8 @@ rule analysis_cka:
         debiased=_param("cka", "debiased"),
     log:
         f"{RESULTS}/logs/analysis/cka/en-{{xx}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/analysis/cka/en-{{xx}}.tsv",
     threads: 1
     resources:
         mem_mb=4000,
@@ -147,6 +179,8 @@ rule analysis_cka_correlation:
         mapped=_param("cka", "correlate", "mapped"),
     log:
         f"{RESULTS}/logs/analysis/cka/correlation.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/analysis/cka/correlation.tsv",
     threads: 1
     resources:
         mem_mb=1000,
@@ -175,6 +209,8 @@ rule analysis_links:
         eflomal=_param("alignment", "eflomal"),
     log:
         f"{RESULTS}/logs/analysis/alignment/en-{{xx}}/links.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/analysis/alignment/en-{{xx}}/links.tsv",
     threads: 1
     resources:
         mem_mb=2000,
@@ -203,6 +239,8 @@ rule analysis_alignment:
         block=_param("block_size"),
     log:
         f"{RESULTS}/logs/analysis/alignment/en-{{xx}}/{{setting}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/analysis/alignment/en-{{xx}}/{{setting}}.tsv",
     threads: 1
     resources:
         mem_mb=4000,
@@ -236,6 +274,8 @@ rule analysis_alignment_transfer:
         device=_param("device"),
     log:
         f"{RESULTS}/logs/analysis/alignment_transfer/en-{{xx}}.{{task}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/analysis/alignment_transfer/en-{{xx}}.{{task}}.tsv",
     threads: 1
     resources:
         mem_mb=4000,

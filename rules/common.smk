@@ -114,9 +114,12 @@ def transfer_targets():
 
 # --- analysis: settings, input functions and targets (rules/analysis.smk) ---
 from xstruct.analysis.plan import AnalysisPlan
-from xstruct.analysis.texts import set_paths, split_set_id
+from xstruct.analysis.texts import resolve_sets, set_paths, split_set_id
 
 # Without an `analysis:` block the rules stay defined but plan nothing; settings are looked up lazily (A()).
+# Fetched sets (paper: XNLI from the Hub, Tatoeba from LASER) get the `path` that rule analysis_set writes to.
+if "analysis" in config:
+    config["analysis"]["sets"] = resolve_sets(config["analysis"]["sets"])
 APLAN = AnalysisPlan(STUDY, config) if "analysis" in config else None
 
 

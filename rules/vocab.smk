@@ -23,6 +23,8 @@ rule spm_language:
         seed=config["seed"],
     log:
         f"{RESULTS}/logs/vocab/spm/{{domain}}.{{lang}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/vocab/spm/{{domain}}.{{lang}}.tsv",
     threads: 1
     resources:
         mem_mb=4000,
@@ -52,6 +54,8 @@ rule vocab_joint:
         seed=config["seed"],
     log:
         f"{RESULTS}/logs/vocab/joint/{{spec}}/spm.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/vocab/joint/{{spec}}/spm.tsv",
     threads: 1
     resources:
         mem_mb=8000,
@@ -75,6 +79,8 @@ rule vocab_table:
         domains=lambda wc: vocab_paths.domains(wc.vocab),
     log:
         f"{RESULTS}/logs/vocab/{{vocab}}/table.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/vocab/{{vocab}}/table.tsv",
     threads: 1
     resources:
         mem_mb=2000,
@@ -100,6 +106,8 @@ rule vocab_view:
         stats=[f"{RESULTS}/vocab/{{vocab}}/ids/{{lang}}.{part}.json" for part in PARTS],
     log:
         f"{RESULTS}/logs/vocab/{{vocab}}/view.{{lang}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/vocab/{{vocab}}/view.{{lang}}.tsv",
     threads: 2
     resources:
         mem_mb=4000,
@@ -123,6 +131,8 @@ rule vocab_anchors:
         layout=lambda wc: vocab_paths.layout(wc.vocab),
     log:
         f"{RESULTS}/logs/vocab/{{vocab}}/anchors.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/vocab/{{vocab}}/anchors.tsv",
     threads: 1
     resources:
         mem_mb=4000,

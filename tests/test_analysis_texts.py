@@ -1,7 +1,8 @@
 """Loaders of evaluation sets and dictionaries on the real samples in shared/data."""
 import pytest
 
-from xstruct.analysis.texts import read_dictionary, read_set, set_paths
+from xstruct.analysis.fetch import FetchError, fetch_set_file
+from xstruct.analysis.texts import read_dictionary, read_set, resolve_sets, set_paths
 
 
 def test_muse_dictionary_loader(shared_data):
@@ -40,3 +41,53 @@ def test_xnli_set_lines_up_across_languages(shared_data):
     en, fr, zh = (read_set(sets, "xnli", l) for l in ("en", "fr", "zh"))
     assert len(en) == len(fr) == len(zh) > 300               # distinct premises + 300 hypotheses
     assert len(set(en)) > 0.9 * len(en)
+
+
+def test_fetched_sets_resolve_to_where_the_fetch_rule_writes():
+    sets = resolve_sets({"xnli": {"format": "xnli", "hub": "facebook/xnli", "revision": "abc", "alias": {"en2": "en"}},
+                         "tatoeba": {"format": "tatoeba", "url": "https://example.org/v1", "codes": {"fr": "fra"}},
+                         "heldout": {"format": "tsv", "path": "results/corpus/bible/heldout/{lang}.tsv"}})
+    assert set_paths(sets, "xnli", "en2") == ["results/data/sets/xnli/dev-en.tsv", "results/data/sets/xnli/test-en.tsv"]
+    assert set_paths(sets, "tatoeba-fr", "fr") == ["results/data/sets/tatoeba/tatoeba.fra-eng.fra"]
+    assert set_paths(sets, "heldout", "fr") == ["results/corpus/bible/heldout/fr.tsv"]
+    with pytest.raises(ValueError, match=r"analysis.sets.tatoeba: give either `path`"):
+        resolve_sets({"tatoeba": {"format": "tatoeba", "url": "https://example.org", "path": "x", "codes": {}}})
+
+
+def test_tatoeba_fetch_writes_the_files_the_local_loader_reads(shared_data, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    codes = {"fr": "fra", "zh": "cmn"}
+    remote = resolve_sets({"tatoeba": {"format": "tatoeba", "url": (shared_data / "tatoeba").as_uri(), "codes": codes}})
+    local = {"tatoeba": {"format": "tatoeba", "path": str(shared_data / "tatoeba"), "codes": codes}}
+    for xx in codes:
+        for lang in ("en", xx):
+            for path in set_paths(remote, f"tatoeba-{xx}", lang):
+                fetch_set_file("tatoeba", remote["tatoeba"], path)
+            assert read_set(remote, f"tatoeba-{xx}", lang) == read_set(local, f"tatoeba-{xx}", lang)
+
+
+def test_unreachable_url_fails_in_one_line_and_writes_nothing(tmp_path):
+    spec = {"format": "tatoeba", "url": "http://127.0.0.1:9/tatoeba", "codes": {"fr": "fra"}}
+    out = tmp_path / "tatoeba.fra-eng.fra"
+    with pytest.raises(FetchError, match=r"^cannot download http://127.0.0.1:9/tatoeba/tatoeba.fra-eng.fra: .* "
+                                         r"analysis.sets.tatoeba.path") as err:
+        fetch_set_file("tatoeba", spec, out)
+    assert "\n" not in str(err.value) and not list(tmp_path.iterdir())
+
+
+def test_xnli_hub_set_is_written_in_xtreme_format(shared_data, tmp_path, monkeypatch):
+    """The Hub rows (here: the real dev sample, standing in for the download) round-trip through the XTREME file."""
+    from xstruct.tasks import xnli
+
+    def hub_rows(hub, revision, lang, split):
+        assert (hub, revision, split) == ("facebook/xnli", "abc", "dev")
+        return xnli.read_xtreme_tsv(shared_data / "xnli" / f"dev-{lang}.tsv")
+    monkeypatch.setattr(xnli, "read_hub", hub_rows)
+    monkeypatch.chdir(tmp_path)
+    remote = resolve_sets({"xnli": {"format": "xnli", "hub": "facebook/xnli", "revision": "abc", "splits": ["dev"],
+                                    "alias": {"en2": "en"}}})
+    local = {"xnli": {"format": "xnli", "path": str(shared_data / "xnli" / "dev-{lang}.tsv")}}
+    for lang in ("en", "fr", "zh"):
+        fetch_set_file("xnli", remote["xnli"], set_paths(remote, "xnli", lang)[0])
+        assert read_set(remote, "xnli", lang) == read_set(local, "xnli", lang)
+    assert read_set(remote, "xnli", "en2") == read_set(local, "xnli", "en")

@@ -7,6 +7,10 @@ A set is a config entry `analysis.sets.<name>` with a `format`:
   tatoeba  LASER files `<dir>/tatoeba.<code>-eng.{<code>,eng}`; pair-specific, its id is "<name>-<xx>";
   xnli     XTREME-format "premise<TAB>hypothesis<TAB>label" files, path template(s) with {lang}: the distinct
            premises (each appears on consecutive lines) then the hypotheses, so every language lines up.
+Instead of a local `path`, a tatoeba set may name a `url` (the folder of LASER's files) and an xnli set a `hub`
+dataset + `revision` (+ `splits`, default dev and test): the files are then fetched by the pipeline into
+results/data/sets/<name>/ (xstruct.analysis.fetch) in the same layout, and `resolve_sets` points `path` there.
+`alias` maps a language onto another's files (en' reads the English sentences in the paper configuration).
 Words are whitespace tokens of the returned text. Text from outside the pipeline (`raw: true`, the default for
 tatoeba and xnli) is normalised and segmented (jieba for zh) exactly as the corpora are.
 """
@@ -17,6 +21,27 @@ from pathlib import Path
 from xstruct.corpora.text import normalize, segment
 
 FORMATS = ("tsv", "lines", "tatoeba", "xnli")
+FETCHED = {"tatoeba": "url", "xnli": "hub"}       # the key that makes a set of this format fetched, not local
+FETCH_ROOT = "results/data/sets"
+
+
+def fetched(spec: dict) -> bool:
+    return FETCHED.get(spec.get("format")) in spec
+
+
+def resolve_sets(sets: dict) -> dict:
+    """The sets with `path` filled in for fetched ones (where the fetch rule writes their files)."""
+    out = {}
+    for name, spec in sets.items():
+        if fetched(spec):
+            if "path" in spec:
+                raise ValueError(f"analysis.sets.{name}: give either `path` (local files) or "
+                                 f"`{FETCHED[spec['format']]}` (fetched), not both")
+            folder = f"{FETCH_ROOT}/{name}"
+            spec = {**spec, "path": folder if spec["format"] == "tatoeba" else
+                    [f"{folder}/{split}-{{lang}}.tsv" for split in spec.get("splits", ["dev", "test"])]}
+        out[name] = spec
+    return out
 
 
 def _templates(spec: dict) -> list[str]:
@@ -45,6 +70,7 @@ def set_spec(sets: dict, set_id: str) -> dict:
 def set_paths(sets: dict, set_id: str, lang: str) -> list[str]:
     """The files that hold the text of language `lang` in a set (inputs of the extraction rule)."""
     spec = set_spec(sets, set_id)
+    lang = spec.get("alias", {}).get(lang, lang)
     if spec["format"] == "tatoeba":
         _, pair = split_set_id(set_id)
         codes = spec["codes"]
@@ -80,6 +106,7 @@ def read_set(sets: dict, set_id: str, lang: str) -> list[str]:
         else:
             texts += lines
     if spec.get("raw", fmt in ("tatoeba", "xnli")):
+        lang = spec.get("alias", {}).get(lang, lang)
         texts = [segment(normalize(t, lang), lang) for t in texts]
     limit = spec.get("max_sentences")
     return texts[:limit] if limit else texts

