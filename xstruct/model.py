@@ -86,6 +86,18 @@ class Embeddings(nn.Module):
         return self.drop(self.norm(self.word(ids) + self.position(pos)))
 
 
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout: float) -> torch.Tensor:
+    """softmax(q k^T / sqrt(d)) v over (B, heads, S, d_head), no mask (streams have no padding).
+
+    GPUs take SDPA's fused kernels. On CPU three plain ops are faster for short streams: SDPA's math path adds
+    masking checks and its flash kernel is slow in bf16 (measured: training 1.4x faster at 4L/128, seq 128, bf16).
+    """
+    if q.is_cuda:
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout)
+    probs = torch.softmax(q @ k.transpose(-1, -2) * q.shape[-1] ** -0.5, dim=-1)
+    return F.dropout(probs, dropout) @ v if dropout else probs @ v
+
+
 class Block(nn.Module):
     """Self-attention + feed-forward, post-norm (BERT) or pre-norm."""
 
@@ -104,7 +116,7 @@ class Block(nn.Module):
     def attend(self, x: torch.Tensor) -> torch.Tensor:
         B, S, d = x.shape
         q, k, v = (t.view(B, S, self.heads, d // self.heads).transpose(1, 2) for t in self.qkv(x).split(d, dim=-1))
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.p_attn if self.training else 0.0)
+        y = attention(q, k, v, self.p_attn if self.training else 0.0)
         return self.attn_out(y.transpose(1, 2).reshape(B, S, d))
 
     def ffn(self, x: torch.Tensor) -> torch.Tensor:
