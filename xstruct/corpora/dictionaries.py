@@ -170,8 +170,9 @@ def normalize_pairs(pairs: Iterable[Pair], lang: str) -> list[Pair]:
     return list(out)
 
 
-def english_frequencies(paths: Iterable[str | Path]) -> Counter:
-    """Lowercased word counts of English text (words = runs of letters, as dictionary words are)."""
+def word_frequencies(paths: Iterable[str | Path]) -> Counter:
+    """Lowercased word counts of corpus text (words = runs of letters, as dictionary words are; Chinese corpus
+    text is already jieba-segmented, so its runs are jieba words)."""
     counts = Counter()
     for line in read_lines(paths):
         counts.update(w.lower() for w in _WORDS.findall(line))
@@ -221,14 +222,23 @@ def write_pairs(path: str | Path, pairs: Iterable[Pair]) -> None:
 
 
 def build_dictionary(source: dict, lang: str, pkg_dir: str | Path | None, english_corpus: list[str],
-                     train_ranks, test_ranks, paths: dict[str, str], stats_path: str) -> dict:
-    """Write en-xx all/train/test pair files and their stats."""
+                     train_ranks, test_ranks, paths: dict[str, str], stats_path: str,
+                     foreign_corpus: list[str] | None = None) -> dict:
+    """Write en-xx all/train/test pair files and their stats.
+
+    With `foreign_corpus`, train and test keep only pairs whose translation occurs in it: like MUSE's pairs,
+    which lie in the vocabularies of the embeddings they evaluate (a FreeDict translation absent from the
+    Bible can never be retrieved). "all" keeps every pair."""
     pairs = load_pairs(source, lang, pkg_dir)
     if not pairs:
         raise RuntimeError(f"dictionaries.sources.{lang}: no single-word pairs read from {source}")
-    freqs = english_frequencies(english_corpus)
-    ranks = rank_words(pairs, freqs)
-    train, test = split_by_rank(pairs, ranks, train_ranks, test_ranks)
+    in_text = pairs
+    if foreign_corpus:
+        foreign = word_frequencies(foreign_corpus)
+        in_text = [p for p in pairs if foreign[p[1]] > 0]
+    freqs = word_frequencies(english_corpus)
+    ranks = rank_words(in_text, freqs)
+    train, test = split_by_rank(in_text, ranks, train_ranks, test_ranks)
     for name, subset, span in (("train", train, train_ranks), ("test", test, test_ranks)):
         if not subset:
             raise ValueError(f"dictionaries.{name}_ranks {list(span)}: empty for en-{lang}, only {len(ranks)} "
@@ -241,6 +251,7 @@ def build_dictionary(source: dict, lang: str, pkg_dir: str | Path | None, englis
     stats = {name: {"pairs": len(s), "english_words": len({en for en, _ in s}),
                     "foreign_words": len({xx for _, xx in s})}
              for name, s in (("all", everything), ("train", train), ("test", test))}
+    stats["pairs_with_translation_in_corpus"] = len(in_text)
     stats["ranked_english_words"] = len(ranks)
     stats["source"] = {k: v for k, v in source.items()}
     write_json(stats_path, stats)

@@ -55,10 +55,12 @@ def dictionary_source(config: dict, lang: str) -> dict:
 
 
 def dictionary_inputs(config: dict, study, lang: str, results: str, cache: str) -> dict:
-    """English pretraining text (for the frequency ranks) and, for Debian-packaged sources, the package."""
+    """English pretraining text (for the frequency ranks), the other language's (pairs whose translation it
+    lacks are not evaluated) and, for Debian-packaged sources, the package."""
     source = dictionary_source(config, lang)
-    english = f"{results}/corpus/{english_domain(config, study)}/en"
-    inputs = {"english": [f"{english}.a.txt", f"{english}.b.txt"]}
+    domain = english_domain(config, study)
+    inputs = {side: [f"{results}/corpus/{domain}/{code}.{part}.txt" for part in ("a", "b")]
+              for side, code in (("english", "en"), ("foreign", lang))}
     if source["source"] in PACKAGED_DICTIONARIES:   # a merged config may keep a `package` the source ignores
         inputs["package"] = f"{cache}/{source['package']}/manifest.json"
     return inputs
