@@ -177,3 +177,11 @@ def test_evaluated_pairs_have_their_translation_in_the_corpus(packages, english_
     assert any(french[xx] == 0 for _, xx in read["all"])            # "all" keeps the whole dictionary
     assert stats["pairs_with_translation_in_corpus"] < stats["all"]["pairs"]
     assert stats["train"]["english_words"] == 1000 and stats["test"]["english_words"] == 200
+
+
+def test_unreachable_muse_url_is_one_clear_line():
+    from xstruct.io import FetchError
+    with pytest.raises(FetchError, match=r"^cannot download http://127.0.0.1:9/muse/en-fr.txt: .* "
+                                         r"dictionaries.sources.<lang>.path") as err:
+        D.load_pairs({"source": "muse", "path": "http://127.0.0.1:9/muse"}, "fr")
+    assert "\n" not in str(err.value)

@@ -1,4 +1,4 @@
-"""Atomic file output and small JSON/stat helpers shared by every stage."""
+"""Atomic file output, downloads, and small JSON/stat helpers shared by every stage."""
 from __future__ import annotations
 
 import contextlib
@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import tempfile
+import urllib.request
 from pathlib import Path
 
 
@@ -40,6 +41,19 @@ def atomic_dir(path: str | Path):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+class FetchError(RuntimeError):
+    """A remote file could not be fetched (offline, or wrong address); the message is one line."""
+
+
+def download(url: str, hint: str) -> bytes:
+    """The bytes at `url` (http(s) or file), or a one-line FetchError that ends with `hint` (what to do instead)."""
+    try:
+        with urllib.request.urlopen(url, timeout=120) as r:
+            return r.read()
+    except OSError as err:          # URLError, HTTPError and timeouts are all OSErrors
+        raise FetchError(f"cannot download {url}: {getattr(err, 'reason', err)} -- {hint}") from None
 
 
 def write_json(path: str | Path, obj) -> None:

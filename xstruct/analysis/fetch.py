@@ -7,31 +7,19 @@ Both fail in one line naming the source when it cannot be reached, and write not
 from __future__ import annotations
 
 import re
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from xstruct.io import atomic_write
+from xstruct.io import FetchError, atomic_write, download
 
 SPLIT_FILE = re.compile(r"(train|dev|test)-([a-z][a-z0-9]*)\.tsv")
-
-
-class FetchError(RuntimeError):
-    pass
 
 
 def fetch_set_file(name: str, spec: dict, out: str | Path) -> None:
     """Write one file of set `name` (its file name says which) to `out`."""
     out = Path(out)
     if spec.get("format") == "tatoeba" and "url" in spec:
-        url = f"{spec['url'].rstrip('/')}/{out.name}"
-        try:
-            with urllib.request.urlopen(url, timeout=120) as r:
-                data = r.read()
-        except (urllib.error.URLError, OSError) as err:
-            reason = getattr(err, "reason", err)
-            raise FetchError(f"cannot download {url}: {reason} -- run online once, or set "
-                             f"analysis.sets.{name}.path to a local copy of the files") from None
+        data = download(f"{spec['url'].rstrip('/')}/{out.name}",
+                        f"run online once, or set analysis.sets.{name}.path to a local copy of the files")
         with atomic_write(out, "wb") as f:
             f.write(data)
     elif spec.get("format") == "xnli" and "hub" in spec:

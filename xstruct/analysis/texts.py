@@ -44,6 +44,11 @@ def resolve_sets(sets: dict) -> dict:
     return out
 
 
+def _alias(spec: dict, lang: str) -> str:
+    """The language whose files and text rules `lang` uses in this set."""
+    return spec.get("alias", {}).get(lang, lang)
+
+
 def _templates(spec: dict) -> list[str]:
     path = spec["path"]
     return [path] if isinstance(path, str) else list(path)
@@ -70,7 +75,7 @@ def set_spec(sets: dict, set_id: str) -> dict:
 def set_paths(sets: dict, set_id: str, lang: str) -> list[str]:
     """The files that hold the text of language `lang` in a set (inputs of the extraction rule)."""
     spec = set_spec(sets, set_id)
-    lang = spec.get("alias", {}).get(lang, lang)
+    lang = _alias(spec, lang)
     if spec["format"] == "tatoeba":
         _, pair = split_set_id(set_id)
         codes = spec["codes"]
@@ -106,8 +111,8 @@ def read_set(sets: dict, set_id: str, lang: str) -> list[str]:
         else:
             texts += lines
     if spec.get("raw", fmt in ("tatoeba", "xnli")):
-        lang = spec.get("alias", {}).get(lang, lang)
-        texts = [segment(normalize(t, lang), lang) for t in texts]
+        code = _alias(spec, lang)
+        texts = [segment(normalize(t, code), code) for t in texts]
     limit = spec.get("max_sentences")
     return texts[:limit] if limit else texts
 

@@ -12,7 +12,6 @@ import gzip
 import io
 import json
 import logging
-import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -20,7 +19,7 @@ from typing import Callable, Iterable, Iterator
 import regex
 
 from xstruct.corpora.text import is_han, is_word, normalize, read_lines, segment
-from xstruct.io import atomic_write, write_json
+from xstruct.io import atomic_write, download, write_json
 
 log = logging.getLogger(__name__)
 Pair = tuple[str, str]
@@ -119,8 +118,8 @@ def read_cedict() -> Iterator[Pair]:
 
 def _open_text(location: str) -> Iterator[str]:
     if regex.match(r"^[a-z]+://", location):
-        with urllib.request.urlopen(location, timeout=60) as response:
-            yield from io.TextIOWrapper(response, encoding="utf-8")
+        text = download(location, "run online once, or set dictionaries.sources.<lang>.path to a local folder")
+        yield from io.StringIO(text.decode("utf-8"))
     else:
         with open(location, encoding="utf-8") as f:
             yield from f

@@ -7,12 +7,11 @@ nodes are not scored by LAS); relations keep their subtypes here and are compare
 from __future__ import annotations
 
 import io
-import urllib.request
 from pathlib import Path
 
 import conllu
 
-from xstruct.io import atomic_write
+from xstruct.io import atomic_write, download
 from xstruct.tasks import TaskDataError
 
 FILE_SPLITS = {"train": "train", "dev": "dev", "test": "test"}
@@ -24,11 +23,8 @@ def treebank_location(source: str, treebank: str, split: str) -> str:
 
 def read_text(location: str) -> str:
     if location.startswith(("http://", "https://")):
-        try:
-            with urllib.request.urlopen(location, timeout=60) as r:
-                return r.read().decode("utf-8")
-        except OSError as err:
-            raise TaskDataError(f"cannot download {location}: {err}") from None
+        return download(location, "run online once, or point transfer.tasks.<task>.source at a local folder"
+                        ).decode("utf-8")
     path = Path(location)
     if not path.is_file():
         raise TaskDataError(f"{path}: CoNLL-U file not found (transfer.tasks.<task>.source/treebanks)")
