@@ -4,7 +4,10 @@ Trains the same BERT-style MLM (same layers, width, vocabulary, sequence length,
 the same token stream of real Bible text twice, in this one process:
   ours      xstruct.pretrain.PretrainRecipe (memmapped streams, sparse MLM head, fused QKV, SDPA)
   baseline  transformers BertForMaskedLM + DataCollatorForLanguageModeling + Trainer (blocks of seq_len tokens)
-and prints the tokens/s of each (warm-up steps excluded) and, as its LAST line, the ratio ours / baseline.
+in alternating rounds, and prints the tokens/s of each (the median over all rounds' intervals of --warmup steps,
+warm-up excluded, so that a slow minute of a shared machine does not decide the ratio) and, as its LAST line,
+the ratio ours / baseline.
+Both run with the same allocator setting (xstruct.cpu.keep_freed_memory, which our recipe applies).
 On a GPU it also prints model FLOPs utilisation (performance.md §1.1: sparse head for ours, dense for the baseline).
 
     python bench/pretrain_throughput.py                     # CPU, 4 layers x 256, vocabulary 32k (the CPU anchor)
@@ -23,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from xstruct.cpu import cpu_has_bf16, keep_freed_memory
 
 PRESETS = {   # layers, hidden, heads, dropout, seq_len, batch, vocabulary, Bible verses for the vocabulary
     "default": {"layers": 4, "hidden": 128, "heads": 2, "dropout": 0.0, "seq_len": 128, "batch": 8, "vocab": 4000,
@@ -68,7 +73,7 @@ def build_vocab(folder: Path, vocab_size: int, n_lines: int) -> Path:
     return folder
 
 
-def run_ours(vocab: Path, work: Path, a, steps: int, warmup: int) -> float:
+def run_ours(vocab: Path, work: Path, a, steps: int, warmup: int) -> list[float]:
     from xstruct.model import ModelConfig
     from xstruct.pretrain import PretrainConfig, PretrainRecipe
     cond = {"name": "bench", "separate_embeddings": False, "separate_layers": [], "anchors": "none"}
@@ -84,10 +89,10 @@ def run_ours(vocab: Path, work: Path, a, steps: int, warmup: int) -> float:
     recipe.setup()
     recipe.train()
     rates = [r["tokens_per_s"] for r in recipe.log_rows if r["split"] == "train"][1:]   # after warm-up
-    return float(np.mean(rates))
+    return rates
 
 
-def run_baseline(vocab: Path, work: Path, a, steps: int, warmup: int) -> float:
+def run_baseline(vocab: Path, work: Path, a, steps: int, warmup: int) -> list[float]:
     import datasets
     from transformers import (
         AutoTokenizer,
@@ -109,12 +114,12 @@ def run_baseline(vocab: Path, work: Path, a, steps: int, warmup: int) -> float:
     torch.manual_seed(1)
     model = BertForMaskedLM(cfg)
 
-    class Clock(TrainerCallback):
+    class Clock(TrainerCallback):     # a time stamp every `warmup` steps, as ours logs its rate
+        times = []
+
         def on_step_end(self, args, state, control, **kw):
-            if state.global_step == warmup:
-                self.t0 = _now(a.device)
-            if state.global_step == warmup + steps:
-                self.t1 = _now(a.device)
+            if state.global_step % warmup == 0:
+                self.times.append(_now(a.device))
 
     clock = Clock()
     args = TrainingArguments(output_dir=str(work / "hf"), per_device_train_batch_size=a.batch,
@@ -123,7 +128,7 @@ def run_baseline(vocab: Path, work: Path, a, steps: int, warmup: int) -> float:
                              dataloader_num_workers=0, disable_tqdm=True, seed=1)
     Trainer(model=model, args=args, train_dataset=blocks, callbacks=[clock],
             data_collator=DataCollatorForLanguageModeling(tok, mlm_probability=0.15)).train()
-    return steps * a.batch * a.seq_len / (clock.t1 - clock.t0)
+    return list(warmup * a.batch * a.seq_len / np.diff(clock.times))
 
 
 def _now(device: str) -> float:
@@ -150,6 +155,7 @@ def main():
     p.add_argument("--threads", type=int, default=2, help="CPU threads for both (torch.set_num_threads)")
     p.add_argument("--steps", type=int, default=30, help="timed steps (a multiple of --warmup)")
     p.add_argument("--warmup", type=int, default=5, help="untimed first steps")
+    p.add_argument("--rounds", type=int, default=2, help="alternating rounds of ours and the baseline")
     p.add_argument("--precision", choices=["bf16", "fp32"],
                    help="for both (default: fp32 on CPU, the Trainer's CPU default; bf16 on GPU)")
     p.add_argument("--compile", action="store_true", help="torch.compile our training forward")
@@ -162,16 +168,19 @@ def main():
             setattr(a, k, v)
     a.bf16 = (a.precision or ("bf16" if a.device == "cuda" else "fp32")) == "bf16"
     if a.device == "cpu" and a.bf16:
-        from xstruct.pretrain import cpu_has_bf16
         a.bf16 = cpu_has_bf16()
     torch.set_num_threads(a.threads)
+    keep_freed_memory()     # process-wide: ours would set it first and the baseline inherit it; say so up front
     with tempfile.TemporaryDirectory() as tmp:
         vocab = build_vocab(Path(tmp) / "vocab", a.vocab, a.lines)
         V = json.loads((vocab / "meta.json").read_text())["global_size"]
         print(f"model {a.layers}L/{a.hidden}/{a.heads}h, vocab {V}, seq {a.seq_len}, batch {a.batch}, "
               f"{a.device}, threads {a.threads}, {'bf16' if a.bf16 else 'fp32'}", flush=True)
-        ours = run_ours(vocab, Path(tmp), a, a.steps, a.warmup)
-        base = run_baseline(vocab, Path(tmp), a, a.steps, a.warmup)
+        ours, base = [], []
+        for r in range(a.rounds):     # alternate, so that a slower minute of a shared machine hits both
+            ours += run_ours(vocab, Path(tmp) / f"ours{r}", a, a.steps, a.warmup)
+            base += run_baseline(vocab, Path(tmp) / f"base{r}", a, a.steps, a.warmup)
+        ours, base = float(np.median(ours)), float(np.median(base))
     extra = ("", "")
     if a.device == "cuda":
         extra = (" " + mfu(ours, a, V, 0.15), " " + mfu(base, a, V, 1.0))

@@ -104,3 +104,35 @@ def test_pre_norm_and_post_norm_differ_only_in_layout():
     post = MaskedLM(CFG, sharing_of("default"))
     pre = MaskedLM(ModelConfig(**{**CFG.__dict__, "norm": "pre"}), sharing_of("default"))
     assert pre.num_parameters() == post.num_parameters() + 2 * CFG.hidden   # the final LayerNorm
+
+
+def test_cpu_dropout_drops_at_rate_p_keeps_the_mean_and_masks_the_gradient():
+    from xstruct.model import dropout
+    torch.manual_seed(0)
+    x = torch.full((400, 500), 2.0, requires_grad=True)
+    y = dropout(x, 0.1)
+    dropped = (y == 0).float().mean().item()
+    assert abs(dropped - 0.1) < 0.005
+    assert torch.allclose(y[y != 0], torch.tensor(2.0 / 0.9))
+    assert abs(y.mean().item() - 2.0) < 0.02          # inverted dropout keeps the expectation
+    y.sum().backward()
+    assert torch.equal(x.grad == 0, y == 0)           # the gradient flows only where the input was kept
+    torch.manual_seed(0)
+    assert torch.equal(dropout(x.detach(), 0.1), y.detach())     # seeded: the same mask again
+    assert dropout(x, 0.1, training=False) is x and dropout(x, 0.0) is x
+    assert dropout(x.detach().bfloat16(), 0.1).dtype == torch.bfloat16
+
+
+def test_freed_training_tensors_are_reused_without_new_page_faults():
+    import resource
+
+    from xstruct.cpu import keep_freed_memory
+    if not keep_freed_memory():
+        pytest.skip("not glibc: the allocator setting does not apply")
+    for _ in range(5):                                 # 64 MB, over glibc's largest mmap threshold; the
+        torch.zeros(16_000_000)                        # heap settles after a few aligned allocations
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(5):
+        torch.zeros(16_000_000)
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    assert faults < 5 * 16_000_000 * 4 / 4096 / 10    # unmapped and re-faulted every time would be ~78k

@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from .checkpoint import Checkpoints, fingerprint
 from .codeswitch import CodeSwitcher
+from .cpu import cpu_has_bf16, keep_freed_memory
 from .io import atomic_write, read_json, write_json
 from .mlm import MaskConfig, StreamSampler, global_to_local, load_ids, mask_tokens, sampling_probs, valid_windows
 from .model import N_SPECIALS, SHARED, MaskedLM, ModelConfig, Sharing, dataclass_from_dict, train_flops_per_token
@@ -75,14 +76,6 @@ class PretrainConfig:
     SCHEDULE_ONLY = ("max_steps", "max_tokens", "eval_every", "checkpoint_every", "log_every")
 
 
-def cpu_has_bf16() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
 class Preempted(SystemExit):
     """Raised after a signal-triggered checkpoint so the job exits non-zero and the scheduler can requeue it."""
 
@@ -126,6 +119,7 @@ class PretrainRecipe:
         else:
             self.device = torch.device("cpu")
             torch.set_num_threads(self.threads)
+            keep_freed_memory()
         if self.world > 1:
             dist.init_process_group("nccl" if cuda else "gloo")
         self.bf16 = self.cfg.bf16 and (cuda or cpu_has_bf16())
