@@ -68,8 +68,13 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if not args.run.is_dir():
+        raise SystemExit(f"{args.run}: no such run folder (train it with snakemake {args.run}/metrics.json)")
     langs = sorted((p.name for p in args.run.iterdir() if (p / "config.json").is_file()),
                    key=lambda l: (l != "en", l))
+    missing = [str(args.heldout / f"{l}.tsv") for l in langs if not (args.heldout / f"{l}.tsv").is_file()]
+    if missing:
+        raise SystemExit(f"{missing[0]}: held-out verses missing (make them with snakemake {' '.join(missing)})")
     texts = {l: read_heldout(args.heldout / f"{l}.tsv")[: args.n_map + args.n_eval] for l in langs}
     print(f"{args.run.name}: held-out verses, {args.n_map} to learn the map, {args.n_eval} to evaluate")
     vectors = {}
