@@ -136,3 +136,10 @@ def test_freed_training_tensors_are_reused_without_new_page_faults():
         torch.zeros(16_000_000)
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
     assert faults < 5 * 16_000_000 * 4 / 4096 / 10    # unmapped and re-faulted every time would be ~78k
+
+
+def test_cpu_attention_computes_what_gpus_get_from_sdpa():
+    from xstruct.model import attention
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 3, 17, 8) for _ in range(3))      # (batch, heads, tokens, head width)
+    assert torch.allclose(attention(q, k, v, 0.0), F.scaled_dot_product_attention(q, k, v), atol=1e-6)
