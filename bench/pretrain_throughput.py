@@ -2,7 +2,7 @@
 
 Trains the same BERT-style MLM (same layers, width, vocabulary, sequence length, batch, threads, precision) on
 the same token stream of real Bible text twice, in this one process:
-  ours      xstruct.pretrain.PretrainRecipe (memmapped streams, sparse MLM head, fused QKV, SDPA)
+  ours      xstruct.pretrain.PretrainRecipe (memmapped streams, sparse MLM head, fused QKV; SDPA on GPU)
   baseline  transformers BertForMaskedLM + DataCollatorForLanguageModeling + Trainer (blocks of seq_len tokens)
 in alternating rounds, and prints the tokens/s of each (the median over all rounds' intervals of --warmup steps,
 warm-up excluded, so that a slow minute of a shared machine does not decide the ratio) and, as its LAST line,
@@ -115,7 +115,8 @@ def run_baseline(vocab: Path, work: Path, a, steps: int, warmup: int) -> list[fl
     model = BertForMaskedLM(cfg)
 
     class Clock(TrainerCallback):     # a time stamp every `warmup` steps, as ours logs its rate
-        times = []
+        def __init__(self):
+            self.times = []
 
         def on_step_end(self, args, state, control, **kw):
             if state.global_step % warmup == 0:

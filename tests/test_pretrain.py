@@ -154,21 +154,13 @@ def test_random_replacements_come_from_the_right_vocabulary(vocab, tmp_path, sep
     assert separate or seen_foreign > 0
 
 
-def test_two_process_ddp_trains_in_lockstep_and_exports(vocab, tmp_path):
+def test_two_process_ddp_trains_in_lockstep_and_exports(vocab, tmp_path, monkeypatch):
     """The multi-GPU path (torchrun, DDP, collective checkpoints) run as two CPU processes over gloo."""
     from transformers import AutoModelForMaskedLM
 
     from xstruct.pretrain import launch
-    s = spec(vocab, tmp_path, steps=40)
-    env = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = str(ROOT)          # the torchrun children import xstruct from this checkout
-    try:
-        launch(s, gpus=2)
-    finally:
-        if env is None:
-            del os.environ["PYTHONPATH"]
-        else:
-            os.environ["PYTHONPATH"] = env
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))   # the torchrun children import xstruct from this checkout
+    launch(spec(vocab, tmp_path, steps=40), gpus=2)
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert metrics["world_size"] == 2 and metrics["tokens"] == 40 * 2 * 8 * 32
     state = torch.load(tmp_path / "ckpt" / "last.pt", weights_only=False)
