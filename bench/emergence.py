@@ -1,8 +1,9 @@
 """How much a pretrained bilingual run learned, against a randomly initialised model of the same shape.
 
 For each language view of a run: masked-token accuracy on held-out verses (15% of pieces masked, the same positions
-for both models). For the pair: held-out verse retrieval (P@1, cosine) after a Procrustes map learned on other
-held-out verses, at the best layer. Prints one table; the numbers the README quotes come from here.
+for both models), next to always answering the most frequent piece. For the pair: held-out verse retrieval (P@1,
+cosine) in the model's own space and after Procrustes maps learned on 300 and 3,000 other held-out verses, at the
+best layer. Prints one table; the numbers the README quotes come from here.
 
     python bench/emergence.py results/pretrain/default.en-fr.s1 [--heldout results/corpus/bible/heldout]
 """
@@ -26,9 +27,12 @@ def load(view: Path, random_init: bool):
 
 
 @torch.no_grad()
-def mlm_accuracy(tok, model, texts: list[str], rate: float = 0.15, seed: int = 0) -> float:
+def mlm_accuracy(tok, model, texts: list[str], rate: float = 0.15, seed: int = 0) -> tuple[float, float]:
+    """Accuracy at masked positions, and that of always answering the most frequent masked piece (the unigram
+    plateau an MLM sits on before it uses context)."""
     g = torch.Generator().manual_seed(seed)
     hit = total = 0
+    counts = torch.zeros(model.config.vocab_size)
     for i in range(0, len(texts), 64):
         enc = tok(texts[i:i + 64], return_tensors="pt", padding=True, truncation=True,
                   max_length=model.config.max_position_embeddings)
@@ -38,7 +42,8 @@ def mlm_accuracy(tok, model, texts: list[str], rate: float = 0.15, seed: int = 0
         logits = model(input_ids=ids.masked_fill(mask, tok.mask_token_id), attention_mask=enc["attention_mask"]).logits
         hit += (logits.argmax(-1)[mask] == ids[mask]).sum().item()
         total += mask.sum().item()
-    return hit / max(total, 1)
+        counts += torch.bincount(ids[mask], minlength=len(counts))
+    return hit / max(total, 1), counts.max().item() / max(total, 1)
 
 
 @torch.no_grad()
@@ -63,7 +68,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path)
     ap.add_argument("--heldout", type=Path, default=Path("results/corpus/bible/heldout"))
-    ap.add_argument("--n-map", type=int, default=3000)
+    ap.add_argument("--maps", default="0,300,3000",
+                    help="verse pairs to learn each Procrustes map from, comma-separated (0: no map)")
     ap.add_argument("--n-eval", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -75,26 +81,33 @@ def main():
     missing = [str(args.heldout / f"{l}.tsv") for l in langs if not (args.heldout / f"{l}.tsv").is_file()]
     if missing:
         raise SystemExit(f"{missing[0]}: held-out verses missing (make them with snakemake {' '.join(missing)})")
-    texts = {l: read_heldout(args.heldout / f"{l}.tsv")[: args.n_map + args.n_eval] for l in langs}
-    print(f"{args.run.name}: held-out verses, {args.n_map} to learn the map, {args.n_eval} to evaluate")
+    maps = sorted({int(n) for n in args.maps.split(",")})
+    n_fit = maps[-1]
+    texts = {l: read_heldout(args.heldout / f"{l}.tsv")[: n_fit + args.n_eval] for l in langs}
+    print(f"{args.run.name}: held-out verses, the first {n_fit} to learn maps from, the next {args.n_eval} to evaluate")
     vectors = {}
     for init in ("trained", "random"):
         for l in langs:
             tok, model = load(args.run / l, init == "random")
-            acc = mlm_accuracy(tok, model, texts[l][: args.n_eval])
-            print(f"  {init:7s} {l}: masked-token accuracy {100 * acc:5.1f}%")
+            acc, majority = mlm_accuracy(tok, model, texts[l][: args.n_eval])
+            print(f"  {init:7s} {l}: masked-token accuracy {100 * acc:5.1f}% "
+                  f"(most frequent piece: {100 * majority:.1f}%)")
             vectors[init, l] = sentence_vectors(tok, model, texts[l])
     if len(langs) == 2:
         a, b = langs
-        for init in ("trained", "random"):
-            scores = []
-            for x, y in zip(vectors[init, b], vectors[init, a]):
-                m = fit_map(x[: args.n_map], y[: args.n_map], 5)
-                scores.append(retrieval_p_at_1(m.shared(x[args.n_map:]), m.target(y[args.n_map:])))
-            best = max(range(len(scores)), key=scores.__getitem__)
-            print(f"  {init:7s} {b}->{a} retrieval after Procrustes: best P@1 {100 * scores[best]:.1f}% "
-                  f"at layer {best} (per layer: {', '.join(f'{100 * s:.1f}' for s in scores)})")
-
+        for n_map in maps:
+            for init in ("trained", "random"):
+                scores = []
+                for x, y in zip(vectors[init, b], vectors[init, a]):
+                    x_test, y_test = x[n_fit:], y[n_fit:]
+                    if n_map:
+                        m = fit_map(x[:n_map], y[:n_map], 5)
+                        x_test, y_test = m.shared(x_test), m.target(y_test)
+                    scores.append(retrieval_p_at_1(x_test, y_test))
+                best = max(range(len(scores)), key=scores.__getitem__)
+                how = f"after Procrustes on {n_map} pairs" if n_map else "without a map"
+                print(f"  {init:7s} {b}->{a} retrieval {how}: best P@1 {100 * scores[best]:.1f}% at layer {best} "
+                      f"(per layer: {', '.join(f'{100 * s:.1f}' for s in scores)})")
 
 if __name__ == "__main__":
     main()
