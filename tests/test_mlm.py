@@ -6,7 +6,7 @@ import pytest
 import torch
 from test_pretrain_fixtures import bible_verses, make_vocab
 
-from xstruct.mlm import MaskConfig, StreamSampler, global_to_local, mask_tokens, sampling_probs
+from xstruct.mlm import MaskConfig, StreamSampler, global_to_local, mask_tokens, sampling_probs, unigram_log_probs
 from xstruct.model import MASK_ID, N_SPECIALS
 
 
@@ -101,3 +101,11 @@ def test_global_to_local_inverts_the_vocab_map(vocab):
     inv = global_to_local(m, int(m.max()) + 1)
     assert np.array_equal(inv[m], np.arange(len(m)))
     assert (inv >= 0).sum() == len(m)
+
+
+def test_unigram_log_probs_are_add_one_smoothed_frequencies():
+    logp = unigram_log_probs([np.array([5, 5, 5, 6], dtype=np.uint16), np.array([5, 7])], size=10)
+    assert logp.shape == (10,)
+    assert torch.exp(logp).sum().item() == pytest.approx(1.0)
+    # counts + 1 over 6 tokens + 10 ids: id 5 seen four times, id 9 never
+    assert torch.exp(logp[5]).item() == pytest.approx(5 / 16) and torch.exp(logp[9]).item() == pytest.approx(1 / 16)

@@ -79,6 +79,10 @@ def test_run_writes_views_sharing_metrics_and_log(reference):
     assert set(metrics["best"]) == {"en", "fr"} and metrics["best_step"] in (100, 200, 300)
     # training learns: validation loss drops from its random-init level (ln V)
     assert metrics["best"]["en"]["loss"] < np.log(300) - 0.5
+    # reported next to it: the loss of the training text's unigram distribution (below uniform on real text), the
+    # plateau an MLM sits on before it uses context (this 300-step model is still on it)
+    assert set(metrics["unigram_loss"]) == {"en", "fr"}
+    assert all(0 < u < np.log(300) - 0.4 for u in metrics["unigram_loss"].values())
     log = (out / "log.csv").read_text().splitlines()
     assert log[0].startswith("step,tokens,split,lang,loss") and len(log) == 1 + STEPS // 10 + 3 * 2
 

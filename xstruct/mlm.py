@@ -97,6 +97,13 @@ class StreamSampler:
         self.pos = {l: dict(p) for l, p in state["pos"].items()}
 
 
+def unigram_log_probs(ids: list[np.ndarray], size: int) -> torch.Tensor:
+    """Add-one smoothed log-probability of each of `size` ids in the given id arrays: the unigram model whose
+    loss an MLM matches before it learns to use context (its plateau)."""
+    counts = sum(np.bincount(a, minlength=size) for a in ids) + 1
+    return torch.from_numpy(np.log(counts / counts.sum()))
+
+
 def valid_windows(arr: np.ndarray, seq_len: int, max_tokens: int) -> np.ndarray:
     """Consecutive non-overlapping windows from the start of a validation array, at most `max_tokens` tokens."""
     n = min(len(arr), max_tokens) // seq_len

@@ -32,9 +32,11 @@ from .checkpoint import Checkpoints, fingerprint
 from .codeswitch import CodeSwitcher
 from .cpu import cpu_has_bf16, keep_freed_memory
 from .io import atomic_write, read_json, write_json
-from .mlm import MaskConfig, StreamSampler, global_to_local, load_ids, mask_tokens, sampling_probs, valid_windows
+from .mlm import (MaskConfig, StreamSampler, global_to_local, load_ids, mask_tokens, sampling_probs, unigram_log_probs,
+                  valid_windows)
 from .model import N_SPECIALS, SHARED, MaskedLM, ModelConfig, Sharing, dataclass_from_dict, train_flops_per_token
 
+UNIGRAM_TOKENS = 10_000_000     # per corpus part: enough for the unigram distribution of any vocabulary here
 LOG_COLUMNS = ("step", "tokens", "split", "lang", "loss", "ppl", "acc", "lr", "tokens_per_s", "elapsed_s")
 
 
@@ -154,6 +156,8 @@ class PretrainRecipe:
             self.switcher = CodeSwitcher.from_files(self.dictionary, toks, self.maps, self.global_size,
                                                     cfg.codeswitch_prob, cfg.codeswitch_max_rate, cfg.seq_len,
                                                     seed=rank_seed)
+        self.unigram = {l: unigram_log_probs([self.model_ids(l, np.array(a[:UNIGRAM_TOKENS])).numpy()
+                                              for a in arrays[l]], size[l]) for l in self.langs}
         self.valid = {l: self.model_ids(l, valid_windows(load_ids(ids / f"{l}.valid.npy"), cfg.seq_len,
                                                          cfg.eval_tokens)) for l in self.langs}
         self.mask_cfg = MaskConfig(cfg.mask_rate, tuple(cfg.mask_split))
@@ -288,16 +292,29 @@ class PretrainRecipe:
         dev = self.device
         return lang, inputs.to(dev, non_blocking=True), positions.to(dev, non_blocking=True), targets.to(dev)
 
+    def valid_batches(self, lang: str):
+        """(inputs, positions, targets) of the language's validation streams, on the same masks every time."""
+        gen = torch.Generator().manual_seed(self.run["seed"])
+        for batch in self.valid[lang].split(self.cfg.batch_size):
+            yield mask_tokens(batch, self.mask_cfg, self.replacements[lang], gen)
+
+    def unigram_loss(self) -> dict[str, float]:
+        """Validation loss of the training text's unigram distribution: a run whose loss is not well below it has
+        not yet learned to use context."""
+        out = {}
+        for lang in self.langs:
+            targets = torch.cat([t for _, _, t in self.valid_batches(lang)])
+            out[lang] = -self.unigram[lang][targets].mean().item()
+        return out
+
     @torch.no_grad()
     def evaluate(self) -> dict[str, dict[str, float]]:
         """Validation MLM perplexity and accuracy per language, on the same masks every time."""
         self.model.eval()
         out = {}
         for lang in self.langs:
-            gen = torch.Generator().manual_seed(self.run["seed"])
             nll, correct, n = 0.0, 0, 0
-            for batch in self.valid[lang].split(self.cfg.batch_size):
-                inputs, positions, targets = mask_tokens(batch, self.mask_cfg, self.replacements[lang], gen)
+            for inputs, positions, targets in self.valid_batches(lang):
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                     logits = self.model(inputs.to(self.device), lang, positions.to(self.device)).float()
                 targets = targets.to(self.device)
@@ -390,6 +407,7 @@ class PretrainRecipe:
         return {
             "run": self.run["id"], "languages": self.langs, "selected_by": "en" if "en" in self.langs else self.langs[0],
             "best_step": self.best["step"], "best": self.best["scores"], "final": final,
+            "unigram_loss": self.unigram_loss(),
             "steps": self.step, "tokens": self.step * self.tokens_per_step,
             "train_seconds": round(self.train_seconds, 1),
             "tokens_per_s": round(sum(rates) / len(rates)) if rates else None,
