@@ -64,11 +64,22 @@ def read_heldout(path: Path) -> list[str]:
     return [line.rstrip("\n").split("\t", 1)[1] for line in path.open(encoding="utf-8")]
 
 
+def pair_counts(text: str) -> list[int]:
+    """'0,300,3000' -> [0, 300, 3000]"""
+    try:
+        counts = sorted({int(n) for n in text.split(",")})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated whole numbers, e.g. 0,300,3000")
+    if counts[0] < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: pair counts must be 0 or more")
+    return counts
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path)
     ap.add_argument("--heldout", type=Path, default=Path("results/corpus/bible/heldout"))
-    ap.add_argument("--maps", default="0,300,3000",
+    ap.add_argument("--maps", type=pair_counts, default="0,300,3000",
                     help="verse pairs to learn each Procrustes map from, comma-separated (0: no map)")
     ap.add_argument("--n-eval", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=2)
@@ -81,7 +92,7 @@ def main():
     missing = [str(args.heldout / f"{l}.tsv") for l in langs if not (args.heldout / f"{l}.tsv").is_file()]
     if missing:
         raise SystemExit(f"{missing[0]}: held-out verses missing (make them with snakemake {' '.join(missing)})")
-    maps = sorted({int(n) for n in args.maps.split(",")})
+    maps = args.maps
     n_fit = maps[-1]
     texts = {l: read_heldout(args.heldout / f"{l}.tsv")[: n_fit + args.n_eval] for l in langs}
     print(f"{args.run.name}: held-out verses, the first {n_fit} to learn maps from, the next {args.n_eval} to evaluate")
@@ -108,6 +119,7 @@ def main():
                 how = f"after Procrustes on {n_map} pairs" if n_map else "without a map"
                 print(f"  {init:7s} {b}->{a} retrieval {how}: best P@1 {100 * scores[best]:.1f}% at layer {best} "
                       f"(per layer: {', '.join(f'{100 * s:.1f}' for s in scores)})")
+
 
 if __name__ == "__main__":
     main()

@@ -156,8 +156,6 @@ class PretrainRecipe:
             self.switcher = CodeSwitcher.from_files(self.dictionary, toks, self.maps, self.global_size,
                                                     cfg.codeswitch_prob, cfg.codeswitch_max_rate, cfg.seq_len,
                                                     seed=rank_seed)
-        self.unigram = {l: unigram_log_probs([self.model_ids(l, np.array(a[:UNIGRAM_TOKENS])).numpy()
-                                              for a in arrays[l]], size[l]) for l in self.langs}
         self.valid = {l: self.model_ids(l, valid_windows(load_ids(ids / f"{l}.valid.npy"), cfg.seq_len,
                                                          cfg.eval_tokens)) for l in self.langs}
         self.mask_cfg = MaskConfig(cfg.mask_rate, tuple(cfg.mask_split))
@@ -303,8 +301,10 @@ class PretrainRecipe:
         not yet learned to use context."""
         out = {}
         for lang in self.langs:
+            log_p = unigram_log_probs([self.model_ids(lang, np.array(a[:UNIGRAM_TOKENS])).numpy()
+                                       for a in self.sampler.arrays[lang]], self.data_setup["vocab"]["sizes"][lang])
             targets = torch.cat([t for _, _, t in self.valid_batches(lang)])
-            out[lang] = -self.unigram[lang][targets].mean().item()
+            out[lang] = -log_p[targets].mean().item()
         return out
 
     @torch.no_grad()
