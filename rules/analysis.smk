@@ -103,7 +103,7 @@ rule analysis_bli:
         mem_mb=8000,
         runtime=30,
     message:
-        "word translation en-{wildcards.xx}: embedding layer, contextual layers, fastText"
+        "word translation en-{wildcards.xx}: embedding layer, contextual layers, random encoder, fastText"
     conda:
         "../envs/xstruct.yaml"
     script:
@@ -132,7 +132,7 @@ rule analysis_retrieval:
         mem_mb=4000,
         runtime=30,
     message:
-        "sentence retrieval en-{wildcards.xx} per layer, with and without a Procrustes map"
+        "sentence retrieval en-{wildcards.xx} per layer, with and without a Procrustes map, trained and random"
     conda:
         "../envs/xstruct.yaml"
     script:

@@ -156,6 +156,7 @@ def _correlation_pairs():
 def _bli_inputs(wc):
     s = A("bli")
     out = {"en": APLAN.mono("en").features(s["set"]), "xx": APLAN.mono(wc.xx).features(s["set"]),
+           "random_en": APLAN.random("en").features(s["set"]), "random_xx": APLAN.random(wc.xx).features(s["set"]),
            "train": s["train"].format(xx=wc.xx), "test": s["test"].format(xx=wc.xx)}
     if s.get("fasttext"):
         out |= {"fasttext_en": f"{RESULTS}/analysis/fasttext/en", "fasttext_xx": f"{RESULTS}/analysis/fasttext/{wc.xx}"}
@@ -163,9 +164,14 @@ def _bli_inputs(wc):
 
 
 def _retrieval_inputs(wc):
+    """The monolingual models' features, and (random_*) their randomly initialised encoders': the control."""
     train, test = APLAN.retrieval_sets(wc.xx)
-    en, xx = APLAN.mono("en"), APLAN.mono(wc.xx)
-    return {"en": en.features(train), "xx": xx.features(train), "en_eval": en.features(test), "xx_eval": xx.features(test)}
+    out = {}
+    for prefix, (en, xx) in {"": (APLAN.mono("en"), APLAN.mono(wc.xx)),
+                             "random_": (APLAN.random("en"), APLAN.random(wc.xx))}.items():
+        out |= {f"{prefix}en": en.features(train), f"{prefix}xx": xx.features(train),
+                f"{prefix}en_eval": en.features(test), f"{prefix}xx_eval": xx.features(test)}
+    return out
 
 
 def _cka_inputs(wc):

@@ -59,8 +59,12 @@ def test_bli_table_on_tiny_models_identity_dictionary(tmp_path):
     rng.shuffle(words)
     train = [(w, w) for w in words[: len(words) // 2]]
     test = [(w, w) for w in words[len(words) // 2:]]
+    extract(model, train_text[:300], tmp_path / "r", init="random", seed=1, types={"min_count": 2, "max_vocab": 400},
+            embeddings=True, progress=False)
     table = bli_table(f, f, train, test, norm_iters=3, k=5, block=100, fasttext_en=tmp_path / "ft",
-                      fasttext_xx=tmp_path / "ft")
+                      fasttext_xx=tmp_path / "ft", random_en=Features(tmp_path / "r"), random_xx=Features(tmp_path / "r"))
+    assert list(table.model) == ["bert"] * 4 + ["random"] * 4 + ["fasttext"] * 2   # the random encoder's rows too
+    table = table[table.model != "random"]   # an identity dictionary on one encoder: every model finds it
     assert list(table.vocabulary) == ["embedding"] + ["contextual"] * 3 + ["embedding", "contextual"]
     assert (table.p_at_1 > 0.95).all()
     assert (table.test_coverage > 0.3).all() and (table.test_coverage < 1).any()

@@ -14,8 +14,8 @@ from safetensors.torch import load_file
 from tokenizers import SentencePieceBPETokenizer
 from transformers import BertConfig, BertForMaskedLM, PreTrainedTokenizerFast
 
-from xstruct.finetune import (finetune_transfer, label_set, load_tokenizer, predict, read_separate, score, shared_rows,
-                              target_model, train_setting)
+from xstruct.finetune import (baseline, finetune_transfer, label_set, load_tokenizer, predict, read_separate, score,
+                              select_top_k, shared_rows, target_model, train_setting)
 from xstruct.tasks import ud
 from xstruct.tasks.encoding import Pieces, encode
 from xstruct.tasks.examples import example_path, read_examples
@@ -258,3 +258,45 @@ def test_biaffine_parser_learns_english_ewt(shared_data, tmp_path):
     gold_path = shared_data / "ud" / f"{tb}-ud-dev.conllu"
     ud.write_predictions(gold_path, [h for h, _ in preds], [r for _, r in preds], tmp_path / "system.conllu")
     assert ours["las"] == pytest.approx(udeval_las(gold_path, tmp_path / "system.conllu"), abs=1e-12)
+
+
+def _settings(devs_tests):
+    return [{"id": f"s{i}", "dev": d, "test": t} for i, (d, t) in enumerate(devs_tests)]
+
+
+def test_top_k_selects_the_best_dev_settings_of_a_larger_grid():
+    grid = _settings([(0.50, 0.10), (0.70, 0.30), (0.60, 0.90), (0.80, 0.20), (0.40, 0.99)])   # N = 5 > k = 2
+    assert [r["id"] for r in select_top_k(grid, 2)] == ["s3", "s1"]   # not the best test scores (s4, s2)
+    assert [r["id"] for r in select_top_k(grid, 3)] == ["s3", "s1", "s2"]
+
+
+def test_top_k_ties_keep_grid_order():
+    grid = _settings([(0.5, 0.1), (0.7, 0.2), (0.7, 0.3), (0.7, 0.4), (0.2, 0.5)])   # three-way tie for first
+    assert [r["id"] for r in select_top_k(grid, 2)] == ["s1", "s2"]
+    assert [r["id"] for r in select_top_k(list(reversed(grid)), 2)] == ["s3", "s2"]   # order is the tie-break
+    tie_at_cut = _settings([(0.9, 0.0), (0.6, 0.1), (0.6, 0.2), (0.6, 0.3)])
+    assert [r["id"] for r in select_top_k(tie_at_cut, 2)] == ["s0", "s1"]
+
+
+def test_top_k_without_selection_warns_and_bad_k_fails(capsys):
+    grid = _settings([(0.5, 0.1), (0.7, 0.2)])
+    assert len(select_top_k(grid, 2)) == 2 and "no selection" in capsys.readouterr().err
+    select_top_k(_settings([(0.5, 0.1), (0.7, 0.2), (0.1, 0.1)]), 2)
+    assert capsys.readouterr().err == ""
+    with pytest.raises(ValueError, match="top_k: 0"):
+        select_top_k(grid, 0)
+
+
+def test_baselines_score_a_rule_that_learns_nothing():
+    pairs = [{"label": l} for l in ["a", "b", "b", "c", "b"]]
+    assert baseline("pair", pairs) == {"rule": "majority label b", "test": pytest.approx(0.6)}
+    verses = [{"words": ["w"] * 3, "tags": ["O", "B-COMMA", "B-PERIOD"]},
+              {"words": ["w"] * 2, "tags": ["O", "B-PERIOD"]},
+              {"words": ["w"] * 2, "tags": ["B-COMMA", "B-QUESTION"]}]
+    punct = baseline("tag", verses)   # the last word takes a period: 2 of 5 gold spans, 2 of 3 predicted
+    p, r = 2 / 3, 2 / 5
+    assert punct["rule"] == "last word B-PERIOD" and punct["test"] == pytest.approx(2 * p * r / (p + r))
+    trees = [{"words": ["a", "b", "c"], "heads": [2, 3, 0], "deprels": ["det", "nsubj", "root"]},
+             {"words": ["a", "b"], "heads": [2, 0], "deprels": ["det", "root"]}]
+    parse = baseline("parse", trees)   # right chain gets every head; only the 'det' relations are right
+    assert parse == {"rule": "right chain, all det", "test": pytest.approx(2 / 5)}

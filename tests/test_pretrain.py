@@ -170,7 +170,7 @@ def test_two_process_ddp_trains_in_lockstep_and_exports(vocab, tmp_path, monkeyp
     state = torch.load(tmp_path / "ckpt" / "last.pt", weights_only=False)
     assert state["step"] == 40 and len(state["ranks"]) == 2
     r0, r1 = state["ranks"]
-    assert r0["sampler"]["lang_rng"] == r1["sampler"]["lang_rng"]       # the same language at every step ...
+    assert r0["samplers"][-1]["lang_rng"] == r1["samplers"][-1]["lang_rng"]  # the same language at every step ...
     assert not torch.equal(r0["mask_gen"], r1["mask_gen"])               # ... but each rank its own masks
     for lang in ("en", "fr"):
         model = AutoModelForMaskedLM.from_pretrained(tmp_path / "out" / lang)

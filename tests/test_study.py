@@ -9,14 +9,15 @@ from xstruct.study import ConfigError, Study, read_conditions
 
 
 def test_default_study_has_every_paper_run():
-    study = Study(load_config(), root=ROOT)
+    config = load_config()
+    study = Study(config, root=ROOT)
     ids = {r.id for r in study.runs}
     table1 = {c for c in study.conditions if c != "mono"}
-    assert len(table1) == 10
-    assert {f"{c}.en-{x}.s1" for c in table1 for x in ("fr", "ru", "zh")} <= ids
+    assert len(table1) == 11 and "random_init" in table1   # the paper's 10 rows + the random-init control
+    assert {f"{c}.en-{x}.s1" for c in table1 for x in config["transfer"]["languages"]} <= ids
     assert {"mono.en.s1", "mono.en.s2", "mono.fr.s1", "mono.de.s1", "mono.ru.s1", "mono.zh.s1",
             "default.en-de.s1", "sep_emb.en-en2.s1"} <= ids
-    assert len(ids) == 38
+    assert len(ids) == len(study.runs)
 
 
 def test_conditions_are_data():
@@ -27,6 +28,12 @@ def test_conditions_are_data():
     paper = read_conditions(ROOT / "configs/conditions-paper.tsv")
     assert paper["sep_emb_l1_6"].separate_layers == (1, 2, 3, 4, 5, 6)
     assert {c.vocab for c in paper.values()} == {"joint", "union", "disjoint"}
+    for table in (conds, paper):   # the control is Default's architecture and vocabulary, not pretrained
+        control, default = table["random_init"], table["default"]
+        assert control.is_control and not default.is_control
+        assert (control.vocab, control.anchors, control.domain, control.separate_layers) == \
+            (default.vocab, default.anchors, default.domain, default.separate_layers)
+    assert [c for c, v in conds.items() if v.is_control] == ["random_init"]
 
 
 def test_runs_share_vocabularies_by_content():
@@ -40,9 +47,10 @@ def test_runs_share_vocabularies_by_content():
 
 
 @pytest.mark.parametrize("row, message", [
-    ("bad\tBad\t4\tshared\tnone\tbible\t-\t-", "vocab 'shared' must be one of"),
-    ("bad\tBad\t4\tjoint\tnone\tbible\t-\tL2", "separate entry 'L2'"),
-    ("bad\tBad\t4\tjoint\tsome\tbible\t-\t-", "anchors 'some'"),
+    ("bad\tBad\t4\tshared\tnone\tbible\t-\t-\tmlm", "vocab 'shared' must be one of"),
+    ("bad\tBad\t4\tjoint\tnone\tbible\t-\tL2\tmlm", "separate entry 'L2'"),
+    ("bad\tBad\t4\tjoint\tsome\tbible\t-\t-\tmlm", "anchors 'some'"),
+    ("bad\tBad\t4\tjoint\tnone\tbible\t-\t-\trandom", "pretrain 'random' must be one of mlm, none"),
 ])
 def test_bad_condition_row_names_file_line_and_value(tmp_path, row, message):
     table = tmp_path / "c.tsv"

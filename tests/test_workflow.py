@@ -69,11 +69,13 @@ def test_analyses_and_report(smoke_run):
     cka = pd.read_csv(r / "analysis/cka/en-fr.csv")
     assert set(cka["setting"]) == {"mono", "bi", "random"} and cka["cka"].between(0, 1.0001).all()
     retrieval = pd.read_csv(r / "analysis/retrieval/en-fr.csv")
-    assert len(retrieval) == 2 * 4   # embeddings + 3 layers, with and without the map
+    assert len(retrieval) == 2 * 2 * 4   # trained and random encoder x embeddings + 3 layers, with and without the map
+    assert set(retrieval["encoder"]) == {"trained", "random"}
     table = (r / "tables/table1.md").read_text()
-    assert "Default" in table and "Sep Emb + L1-3" in table and "not run" in table   # no treebank configured
+    assert "Default" in table and "Sep Emb + L1-3" in table and "not run" in table
+    assert "Random init (control, not in paper)" in table   # no treebank configured
     claims = pd.read_csv(r / "claims.csv")
-    assert set(claims["status"]) <= {"holds", "does not hold", "not measured"} and len(claims) > 10
+    assert set(claims["state"]) <= {"holds", "does not hold", "uninformative", "not measured"} and len(claims) > 10
     assert (r / "figures/fig3_transfer.png").stat().st_size > 5000
 
 

@@ -80,9 +80,9 @@ class CodeSwitcher:
         b[0] = True
         return np.append(np.flatnonzero(b), len(ids))
 
-    def switch(self, lang: str, ids: np.ndarray) -> tuple[np.ndarray, int, int]:
+    def switch(self, lang: str, ids: np.ndarray, seq_len: int | None = None) -> tuple[np.ndarray, int, int]:
         """Code-switch one window; returns (seq_len ids, words in the output, replaced words in the output)."""
-        S, table = self.seq_len, self.table[lang]
+        S, table = seq_len or self.seq_len, self.table[lang]
         bounds = self.segments(ids)
         starts, ends = bounds[:-1], bounds[1:]
         is_word = self.word_start[ids[starts]]
@@ -112,11 +112,12 @@ class CodeSwitcher:
         out = np.concatenate([chosen[i] if i in chosen else ids[starts[i]:ends[i]] for i in range(n_emit)])[:S]
         return out, int(words[:n_emit].sum()), len(emitted)
 
-    def __call__(self, lang: str, windows: list[np.ndarray]) -> tuple[np.ndarray, int, int]:
+    def __call__(self, lang: str, windows: list[np.ndarray], seq_len: int | None = None
+                 ) -> tuple[np.ndarray, int, int]:
         """Code-switch a batch of windows into a (B, seq_len) array; returns it with its word/replacement counts."""
         rows, n_words, n_switched = [], 0, 0
         for w in windows:
-            out, nw, ns = self.switch(lang, w)
+            out, nw, ns = self.switch(lang, w, seq_len)
             rows.append(out)
             n_words += nw
             n_switched += ns

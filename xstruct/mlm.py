@@ -104,6 +104,13 @@ def unigram_log_probs(ids: list[np.ndarray], size: int) -> torch.Tensor:
     return torch.from_numpy(np.log(counts / counts.sum()))
 
 
+def left_plateau(masked_acc: float, most_frequent_acc: float) -> bool:
+    """Whether an MLM has left the unigram plateau: with every predicted position of held-out text masked, it gets
+    at least twice as many right as always answering the most frequent piece (what a model that ignores context
+    does). The one definition the recipe's metrics, the report and bench/plateau.py use."""
+    return masked_acc >= 2 * most_frequent_acc
+
+
 def valid_windows(arr: np.ndarray, seq_len: int, max_tokens: int) -> np.ndarray:
     """Consecutive non-overlapping windows from the start of a validation array, at most `max_tokens` tokens."""
     n = min(len(arr), max_tokens) // seq_len

@@ -34,6 +34,12 @@ class ModelConfig:
     norm: str = "post"             # "post" (BERT; exports to BertForMaskedLM) or "pre"
     layer_norm_eps: float = 1e-12
     init_std: float = 0.02
+    # Initialisation only (the trained model is a plain BERT): "sinusoidal" starts the learned position embeddings
+    # from Transformer sinusoids scaled to init_std, so nearby positions start similar; a mimetic_qk_std starts each
+    # layer's key projection equal to its query projection (Trockman & Kolter 2023), drawn with that std, so
+    # attention starts to favour similar tokens and nearby positions instead of being uniform.
+    position_init: str = "normal"
+    mimetic_qk_std: float | None = None
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "model") -> ModelConfig:
@@ -42,6 +48,8 @@ class ModelConfig:
     def __post_init__(self):
         if self.hidden % self.heads:
             raise ValueError(f"model.hidden={self.hidden} must be a multiple of model.heads={self.heads}")
+        if self.position_init not in ("normal", "sinusoidal"):
+            raise ValueError(f"model.position_init={self.position_init!r}: expected 'normal' or 'sinusoidal'")
         if self.norm not in ("post", "pre"):
             raise ValueError(f"model.norm={self.norm!r}: expected 'post' or 'pre'")
 
@@ -81,6 +89,15 @@ def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
     bits = torch.empty((n + 1) // 2, dtype=torch.int32).random_().view(torch.int16)[:n].view(x.shape)
     scale = torch.where((bits & 0x7FFF) >= round(p * 32768), 1 / (1 - p), 0.0)
     return x * scale.to(x.dtype)
+
+
+def sinusoids(n: int, d: int) -> torch.Tensor:
+    """(n, d) Transformer position encodings: sin and cos pairs at geometric wavelengths (entries of std 0.5**0.5)."""
+    pos = torch.arange(n, dtype=torch.float32)[:, None]
+    freq = 10000.0 ** (-torch.arange(0, d, 2, dtype=torch.float32) / d)
+    out = torch.zeros(n, d)
+    out[:, 0::2], out[:, 1::2] = torch.sin(pos * freq), torch.cos(pos * freq)
+    return out
 
 
 class Dropout(nn.Dropout):
@@ -177,10 +194,20 @@ class MaskedLM(nn.Module):
         self.apply(self._init)
 
     def _init(self, m: nn.Module):
+        cfg = self.cfg
         if isinstance(m, (nn.Linear, nn.Embedding)):
-            nn.init.normal_(m.weight, std=self.cfg.init_std)
+            nn.init.normal_(m.weight, std=cfg.init_std)
         if isinstance(m, nn.Linear) and m.bias is not None:
             nn.init.zeros_(m.bias)
+        if isinstance(m, Embeddings) and cfg.position_init == "sinusoidal":
+            with torch.no_grad():
+                m.position.weight.copy_(sinusoids(cfg.max_positions, cfg.hidden) * cfg.init_std / 0.5 ** 0.5)
+        if isinstance(m, Block) and cfg.mimetic_qk_std is not None:
+            d = cfg.hidden
+            with torch.no_grad():
+                w = m.qkv.weight
+                nn.init.normal_(w[:d], std=cfg.mimetic_qk_std)
+                w[d:2 * d].copy_(w[:d])
 
     @staticmethod
     def pick(parts: nn.ModuleDict, lang: str) -> nn.Module:

@@ -32,22 +32,26 @@ from .checkpoint import Checkpoints, fingerprint
 from .codeswitch import CodeSwitcher
 from .cpu import cpu_has_bf16, keep_freed_memory
 from .io import atomic_write, read_json, write_json
-from .mlm import (MaskConfig, StreamSampler, global_to_local, load_ids, mask_tokens, sampling_probs, unigram_log_probs,
-                  valid_windows)
+from .mlm import (MaskConfig, StreamSampler, global_to_local, left_plateau, load_ids, mask_tokens, sampling_probs,
+                  unigram_log_probs, valid_windows)
 from .model import N_SPECIALS, SHARED, MaskedLM, ModelConfig, Sharing, dataclass_from_dict, train_flops_per_token
 
 UNIGRAM_TOKENS = 10_000_000     # per corpus part: enough for the unigram distribution of any vocabulary here
-LOG_COLUMNS = ("step", "tokens", "split", "lang", "loss", "ppl", "acc", "lr", "tokens_per_s", "elapsed_s")
+LOG_COLUMNS = ("step", "tokens", "split", "lang", "loss", "ppl", "acc", "masked_acc", "lr", "tokens_per_s",
+               "elapsed_s")
 
 
 @dataclass(frozen=True)
 class PretrainConfig:
     seq_len: int = 128                 # tokens per stream (paper: 256)
+    short_seq_len: int | None = None   # length curriculum: streams this short (same tokens per step) ...
+    short_fraction: float = 0.0        # ... for this share of the steps, then seq_len (BERT: 128 then 512)
     batch_size: int = 64               # streams per batch and per process (paper: 96 per GPU)
     max_steps: int | None = None       # stop at this many optimizer steps ...
     max_tokens: int | None = None      # ... or after this many training tokens, whichever comes first
     lr: float = 1e-3                   # peak learning rate (paper: 1e-4)
-    warmup_steps: int = 200            # linear warm-up, then inverse square root (paper: 30k)
+    warmup_steps: int = 200            # linear warm-up (paper: 30k) ...
+    schedule: str = "inverse_sqrt"     # ... then inverse square root (paper), constant, or linear decay to 0
     adam_betas: tuple = (0.9, 0.999)
     adam_eps: float = 1e-8
     weight_decay: float = 0.0          # 0 = plain Adam, as in the paper
@@ -70,12 +74,32 @@ class PretrainConfig:
         cfg = dataclass_from_dict(cls, d, where)
         if cfg.max_steps is None and cfg.max_tokens is None:
             raise ValueError(f"{where}: set max_steps or max_tokens (the training budget)")
+        if cfg.short_seq_len and (cfg.seq_len * cfg.batch_size) % cfg.short_seq_len:
+            raise ValueError(f"{where}.short_seq_len={cfg.short_seq_len} must divide the tokens of a batch "
+                             f"(batch_size x seq_len = {cfg.batch_size * cfg.seq_len})")
+        if cfg.schedule not in SCHEDULES:
+            raise ValueError(f"{where}.schedule={cfg.schedule!r}: expected one of {', '.join(SCHEDULES)}")
         if not math.isclose(sum(cfg.mask_split), 1.0) or len(cfg.mask_split) != 3:
             raise ValueError(f"{where}.mask_split={list(cfg.mask_split)}: expected three shares summing to 1")
         return cfg
 
     # keys that only schedule side effects: changing them keeps a checkpoint resumable
     SCHEDULE_ONLY = ("max_steps", "max_tokens", "eval_every", "checkpoint_every", "log_every")
+
+
+SCHEDULES = ("inverse_sqrt", "constant", "linear")
+
+
+def lr_factor(step: int, warmup: int, schedule: str, total: int) -> float:
+    """Learning-rate multiplier after `step` updates: linear warm-up to 1, then the schedule's decay."""
+    s, warm = step + 1, max(1, warmup)
+    if s <= warm:
+        return s / warm
+    if schedule == "inverse_sqrt":
+        return math.sqrt(warm / s)
+    if schedule == "linear":
+        return max(0.0, (total - s) / max(1, total - warm))
+    return 1.0
 
 
 class Preempted(SystemExit):
@@ -89,6 +113,7 @@ class PretrainRecipe:
         self.run, self.model_cfg, self.cfg = run, model, cfg
         self.vocab_dir, self.out_dir = Path(vocab_dir), Path(out_dir)
         self.checkpoint_dir, self.dictionary, self.threads = Path(checkpoint_dir), dictionary, threads
+        self.stop_when = None     # optional (step, validation scores) -> bool, asked after each evaluation
         self.langs = list(run["langs"])
         cond = run["condition"]
         self.separate_embeddings = bool(cond["separate_embeddings"])
@@ -145,10 +170,13 @@ class PretrainRecipe:
         size = {l: (len(self.maps[l]) if self.separate_embeddings else self.global_size) for l in self.langs}
         self.vocab_sizes = size if self.separate_embeddings else {SHARED: self.global_size}
         self.replacements = {l: torch.arange(N_SPECIALS, size[l]) for l in self.langs}   # never a special
-        window = 2 * cfg.seq_len if self.codeswitch else cfg.seq_len  # look-ahead to refill shortened streams
         rank_seed = seed * 1000 + self.rank       # streams, masks and code-switching differ between DDP ranks
-        self.sampler = StreamSampler(arrays, self.probs, cfg.seq_len, cfg.batch_size, seed=rank_seed,
-                                     lang_seed=seed, window=window)
+
+        def sampler(seq_len: int) -> StreamSampler:   # code-switching looks ahead to refill shortened streams
+            return StreamSampler(arrays, self.probs, seq_len, cfg.batch_size * cfg.seq_len // seq_len,
+                                 seed=rank_seed, lang_seed=seed, window=seq_len * (2 if self.codeswitch else 1))
+        self.sampler = sampler(cfg.seq_len)
+        self.short_sampler = sampler(cfg.short_seq_len) if cfg.short_seq_len else None
         self.switcher = None
         if self.codeswitch:
             from transformers import AutoTokenizer
@@ -163,12 +191,17 @@ class PretrainRecipe:
         self.tokens_per_step = cfg.batch_size * cfg.seq_len * self.world
         budget = [b for b in (cfg.max_steps, cfg.max_tokens and cfg.max_tokens // self.tokens_per_step)
                   if b is not None]
-        self.total_steps = min(budget)
-        if self.total_steps < 1:
+        # a control condition (pretrain = none) is exported at its initialisation: zero steps, same everything else
+        self.total_steps = min(budget) if self.run["condition"].get("pretrain", "mlm") == "mlm" else 0
+        self.short_steps = round(cfg.short_fraction * self.total_steps) if self.short_sampler else 0
+        if self.total_steps < 1 and self.run["condition"].get("pretrain", "mlm") == "mlm":
             raise ValueError(f"pretrain: the budget (max_steps={cfg.max_steps}, max_tokens={cfg.max_tokens}) "
                              f"is less than one step of {self.tokens_per_step} tokens")
         self.data_setup = {"tokens": {l: [len(a) for a in arrays[l]] for l in self.langs}, "lines": lines,
                            "vocab": {"global_size": self.global_size, "sizes": size}}
+
+    def samplers(self) -> list[StreamSampler]:
+        return [s for s in (self.short_sampler, self.sampler) if s is not None]
 
     def model_ids(self, lang: str, batch: np.ndarray) -> torch.Tensor:
         """Global ids -> the ids the language's embedding table uses."""
@@ -198,9 +231,8 @@ class PretrainRecipe:
         cfg = self.cfg
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=tuple(cfg.adam_betas),
                                            eps=cfg.adam_eps, weight_decay=cfg.weight_decay, fused=True)
-        warm = max(1, cfg.warmup_steps)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda s: min((s + 1) / warm, math.sqrt(warm / (s + 1))))
+            self.optimizer, lambda s: lr_factor(s, cfg.warmup_steps, cfg.schedule, self.total_steps))
 
     def _resume(self) -> None:
         setup = {"run": self.run, "model": asdict(self.model_cfg), "world": self.world, "bf16": self.bf16,
@@ -217,7 +249,8 @@ class PretrainRecipe:
         self.step, self.train_seconds = state["step"], state["train_seconds"]
         self.best, self.log_rows = state["best"], state["log"]
         mine = state["ranks"][self.rank]
-        self.sampler.load_state_dict(mine["sampler"])
+        for sampler, state in zip(self.samplers(), mine["samplers"]):
+            sampler.load_state_dict(state)
         self.mask_gen.set_state(mine["mask_gen"])
         torch.set_rng_state(mine["torch_rng"])
         if self.device.type == "cuda":
@@ -241,6 +274,9 @@ class PretrainRecipe:
         bar = tqdm(total=self.total_steps, initial=self.step, desc=self.run["id"], disable=self.rank != 0,
                    mininterval=2.0, dynamic_ncols=True)
         losses, t_log = [], time.perf_counter()
+        if self.total_steps == 0 and self.best is None:     # untrained control: its initialisation is the model
+            self.evaluate_and_keep_best()
+            self.save_checkpoint()
         while self.step < self.total_steps:
             lang, inputs, positions, targets = self.next_batch()
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
@@ -283,28 +319,32 @@ class PretrainRecipe:
         bar.close()
 
     def next_batch(self) -> tuple[str, torch.Tensor, torch.Tensor, torch.Tensor]:
-        lang, windows = self.sampler.next()
-        batch = self.switcher(lang, windows)[0] if self.switcher else np.stack(windows)
+        sampler = self.short_sampler if self.step < self.short_steps else self.sampler
+        lang, windows = sampler.next()
+        batch = self.switcher(lang, windows, sampler.seq_len)[0] if self.switcher else np.stack(windows)
         inputs, positions, targets = mask_tokens(self.model_ids(lang, batch), self.mask_cfg,
                                                  self.replacements[lang], self.mask_gen)
         dev = self.device
         return lang, inputs.to(dev, non_blocking=True), positions.to(dev, non_blocking=True), targets.to(dev)
 
-    def valid_batches(self, lang: str):
-        """(inputs, positions, targets) of the language's validation streams, on the same masks every time."""
+    def valid_batches(self, lang: str, every_masked: bool = False):
+        """(inputs, positions, targets) of the language's validation streams, on the same masks every time;
+        `every_masked` puts [MASK] at every predicted position (same positions), as the plateau measure needs."""
         gen = torch.Generator().manual_seed(self.run["seed"])
+        mask_cfg = MaskConfig(self.cfg.mask_rate, (1.0, 0.0, 0.0)) if every_masked else self.mask_cfg
         for batch in self.valid[lang].split(self.cfg.batch_size):
-            yield mask_tokens(batch, self.mask_cfg, self.replacements[lang], gen)
+            yield mask_tokens(batch, mask_cfg, self.replacements[lang], gen)
 
-    def unigram_loss(self) -> dict[str, float]:
-        """Validation loss of the training text's unigram distribution: a run whose loss is not well below it has
-        not yet learned to use context."""
+    def plateau_baselines(self) -> dict[str, dict[str, float]]:
+        """Per language, what the training text's unigram distribution scores on the validation masks: its loss and
+        the accuracy of always answering its most frequent piece (the unigram plateau an MLM starts on)."""
         out = {}
         for lang in self.langs:
             log_p = unigram_log_probs([self.model_ids(lang, np.array(a[:UNIGRAM_TOKENS])).numpy()
                                        for a in self.sampler.arrays[lang]], self.data_setup["vocab"]["sizes"][lang])
             targets = torch.cat([t for _, _, t in self.valid_batches(lang)])
-            out[lang] = -log_p[targets].mean().item()
+            out[lang] = {"unigram_loss": -log_p[targets].mean().item(),
+                         "most_frequent_acc": (targets == log_p.argmax()).double().mean().item()}
         return out
 
     @torch.no_grad()
@@ -313,15 +353,18 @@ class PretrainRecipe:
         self.model.eval()
         out = {}
         for lang in self.langs:
-            nll, correct, n = 0.0, 0, 0
-            for inputs, positions, targets in self.valid_batches(lang):
+            nll, correct, masked_correct, n = 0.0, 0, 0, 0
+            for (inputs, positions, targets), (masked, _, _) in zip(self.valid_batches(lang),
+                                                                    self.valid_batches(lang, every_masked=True)):
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                     logits = self.model(inputs.to(self.device), lang, positions.to(self.device)).float()
+                    masked_logits = self.model(masked.to(self.device), lang, positions.to(self.device)).float()
                 targets = targets.to(self.device)
                 nll += F.cross_entropy(logits, targets, reduction="sum").item()
                 correct += int((logits.argmax(-1) == targets).sum())
+                masked_correct += int((masked_logits.argmax(-1) == targets).sum())
                 n += len(targets)
-            out[lang] = {"loss": nll / n, "ppl": math.exp(nll / n), "acc": correct / n}
+            out[lang] = {"loss": nll / n, "ppl": math.exp(nll / n), "acc": correct / n, "masked_acc": masked_correct / n}
         self.model.train()
         return out
 
@@ -330,7 +373,9 @@ class PretrainRecipe:
             return
         scores = self.evaluate()
         for lang, s in scores.items():
-            self.log_row(split="valid", lang=lang, loss=s["loss"], ppl=s["ppl"], acc=s["acc"])
+            self.log_row(split="valid", lang=lang, **s)
+        if self.stop_when is not None and self.stop_when(self.step, scores):
+            self.total_steps = self.step      # a study that only needs to see a threshold crossed ends here
         key = "en" if "en" in self.langs else self.langs[0]
         if self.best is None or scores[key]["ppl"] < self.best["scores"][key]["ppl"]:
             self.best = {"step": self.step, "scores": scores}
@@ -341,7 +386,7 @@ class PretrainRecipe:
                               "elapsed_s": round(self.train_seconds, 2), **row})
 
     def save_checkpoint(self) -> None:
-        mine = {"sampler": self.sampler.state_dict(), "mask_gen": self.mask_gen.get_state(),
+        mine = {"samplers": [s.state_dict() for s in self.samplers()], "mask_gen": self.mask_gen.get_state(),
                 "torch_rng": torch.get_rng_state(),
                 "cuda_rng": torch.cuda.get_rng_state() if self.device.type == "cuda" else None,
                 "switcher": self.switcher.state_dict() if self.switcher else None}
@@ -399,15 +444,20 @@ class PretrainRecipe:
         return metrics
 
     def metrics(self) -> dict:
-        final = {r["lang"]: {k: float(r[k]) for k in ("ppl", "acc")} for r in self.log_rows
+        final = {r["lang"]: {k: float(r[k]) for k in ("loss", "ppl", "acc", "masked_acc")} for r in self.log_rows
                  if r["split"] == "valid" and r["step"] == self.step}
+        baselines = self.plateau_baselines()
+        best = self.best["scores"]
         rates = [r["tokens_per_s"] for r in self.log_rows if r["split"] == "train"]
         vocab = self.global_size if not self.separate_embeddings else max(self.vocab_sizes.values())
         flops = train_flops_per_token(self.model_cfg, self.cfg.seq_len, vocab, self.cfg.mask_rate)
         return {
             "run": self.run["id"], "languages": self.langs, "selected_by": "en" if "en" in self.langs else self.langs[0],
             "best_step": self.best["step"], "best": self.best["scores"], "final": final,
-            "unigram_loss": self.unigram_loss(),
+            "unigram_loss": {l: b["unigram_loss"] for l, b in baselines.items()},
+            "most_frequent_acc": {l: b["most_frequent_acc"] for l, b in baselines.items()},
+            "left_plateau": {l: left_plateau(best[l]["masked_acc"], b["most_frequent_acc"])
+                             for l, b in baselines.items()},
             "steps": self.step, "tokens": self.step * self.tokens_per_step,
             "train_seconds": round(self.train_seconds, 1),
             "tokens_per_s": round(sum(rates) / len(rates)) if rates else None,

@@ -13,7 +13,9 @@ from pathlib import Path
 
 VOCAB_MODES = ("joint", "union", "disjoint")
 ANCHOR_MODES = ("none", "dictionary")
-CONDITION_COLUMNS = ("condition", "label", "section", "vocab", "anchors", "domain", "domain_xx", "separate")
+PRETRAIN_MODES = ("mlm", "none")   # none: the model is exported at its initialisation (the random-init control)
+CONDITION_COLUMNS = ("condition", "label", "section", "vocab", "anchors", "domain", "domain_xx", "separate",
+                     "pretrain")
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 LANG = re.compile(r"^[a-z][a-z0-9]*$")
 
@@ -50,6 +52,12 @@ class Condition:
     domain_xx: str | None            # corpus domain of the non-English language, if different
     separate_embeddings: bool        # language-specific token+position embeddings (and so the tied softmax)
     separate_layers: tuple[int, ...]  # 1-based transformer layers that are language-specific
+    pretrain: str = "mlm"            # mlm | none (zero training steps: a control, the floor of every score)
+
+    @property
+    def is_control(self) -> bool:
+        """Not pretrained: its scores are floors for the other conditions, not a condition of the paper."""
+        return self.pretrain == "none"
 
     def domain_of(self, lang: str) -> str:
         return self.domain if lang == "en" or self.domain_xx is None else self.domain_xx
@@ -107,6 +115,8 @@ def read_conditions(path: str | Path) -> dict[str, Condition]:
             raise ConfigError(f"{where}: vocab {r['vocab']!r} must be one of {', '.join(VOCAB_MODES)}")
         if r["anchors"] not in ANCHOR_MODES:
             raise ConfigError(f"{where}: anchors {r['anchors']!r} must be one of {', '.join(ANCHOR_MODES)}")
+        if r["pretrain"] not in PRETRAIN_MODES:
+            raise ConfigError(f"{where}: pretrain {r['pretrain']!r} must be one of {', '.join(PRETRAIN_MODES)}")
         sep = [s.strip() for s in r["separate"].split(",") if s.strip() and s.strip() != "-"]
         layers = []
         for s in sep:
@@ -119,6 +129,7 @@ def read_conditions(path: str | Path) -> dict[str, Condition]:
             name=name, label=r["label"], section=r["section"], vocab=r["vocab"], anchors=r["anchors"],
             domain=r["domain"], domain_xx=None if r["domain_xx"] in ("", "-") else r["domain_xx"],
             separate_embeddings="embeddings" in sep, separate_layers=tuple(sorted(set(layers))),
+            pretrain=r["pretrain"],
         )
     return out
 

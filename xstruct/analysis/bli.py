@@ -49,22 +49,34 @@ def _types(f: Features) -> tuple[list[str], torch.Tensor]:
     return words, torch.from_numpy(counts > 0)
 
 
-def bli_table(en: Features, xx: Features, train: list[tuple[str, str]], test: list[tuple[str, str]], *,
-              norm_iters: int, k: int, block: int, fasttext_en=None, fasttext_xx=None) -> pd.DataFrame:
-    """Rows: BERT input embeddings (single-piece words), averaged contextual vectors per layer, and fastText on
-    each of those two vocabularies (when fastText folders are given)."""
-    opts = {"norm_iters": norm_iters, "k": k, "block": block}
-    rows = []
+def _encoder_rows(model: str, en: Features, xx: Features, train, test, opts: dict) -> list[dict]:
+    """The embedding row and one contextual row per layer of one pair of encoders."""
     en_w, en_v = en.embeddings()
     xx_w, xx_v = xx.embeddings()
-    rows.append({"model": "bert", "vocabulary": "embedding", "layer": "",
-                 **bli_scores(en_w, en_v, xx_w, xx_v, train, test, what="embedding layer", **opts)})
+    rows = [{"model": model, "vocabulary": "embedding", "layer": "",
+             **bli_scores(en_w, en_v, xx_w, xx_v, train, test, what=f"{model} embedding layer", **opts)}]
     (en_t, en_ok), (xx_t, xx_ok) = _types(en), _types(xx)
     en_t, xx_t = [w for w, ok in zip(en_t, en_ok) if ok], [w for w, ok in zip(xx_t, xx_ok) if ok]
     for layer in range(en.n_layers):
-        rows.append({"model": "bert", "vocabulary": "contextual", "layer": layer,
+        rows.append({"model": model, "vocabulary": "contextual", "layer": layer,
                      **bli_scores(en_t, en.type_vectors(layer)[en_ok], xx_t, xx.type_vectors(layer)[xx_ok],
-                                  train, test, what=f"contextual layer {layer}", **opts)})
+                                  train, test, what=f"{model} contextual layer {layer}", **opts)})
+    return rows
+
+
+def bli_table(en: Features, xx: Features, train: list[tuple[str, str]], test: list[tuple[str, str]], *,
+              norm_iters: int, k: int, block: int, fasttext_en=None, fasttext_xx=None,
+              random_en: Features | None = None, random_xx: Features | None = None) -> pd.DataFrame:
+    """Rows: BERT input embeddings (single-piece words), averaged contextual vectors per layer, the same for
+    the randomly initialised encoders (model `random`: what no pretraining gives, when given), and fastText on
+    each of the two BERT vocabularies (when fastText folders are given)."""
+    opts = {"norm_iters": norm_iters, "k": k, "block": block}
+    rows = _encoder_rows("bert", en, xx, train, test, opts)
+    if random_en is not None:
+        rows += _encoder_rows("random", random_en, random_xx, train, test, opts)
+    en_w, xx_w = en.embeddings()[0], xx.embeddings()[0]
+    (en_t, en_ok), (xx_t, xx_ok) = _types(en), _types(xx)
+    en_t, xx_t = [w for w, ok in zip(en_t, en_ok) if ok], [w for w, ok in zip(xx_t, xx_ok) if ok]
     if fasttext_en is not None:
         for vocab, (a, b) in {"embedding": (en_w, xx_w), "contextual": (en_t, xx_t)}.items():
             rows.append({"model": "fasttext", "vocabulary": vocab, "layer": "",
@@ -74,11 +86,13 @@ def bli_table(en: Features, xx: Features, train: list[tuple[str, str]], test: li
 
 
 def run_bli(en_dir, xx_dir, train_path, test_path, out_csv, *, norm_iters: int, k: int, block: int,
-            fasttext_en=None, fasttext_xx=None) -> pd.DataFrame:
+            fasttext_en=None, fasttext_xx=None, random_en=None, random_xx=None) -> pd.DataFrame:
     from .tables import write_table
     from .texts import read_dictionary
 
+    rnd = {"random_en": Features(random_en), "random_xx": Features(random_xx)} if random_en else {}
     table = bli_table(Features(en_dir), Features(xx_dir), read_dictionary(train_path), read_dictionary(test_path),
-                      norm_iters=norm_iters, k=k, block=block, fasttext_en=fasttext_en, fasttext_xx=fasttext_xx)
+                      norm_iters=norm_iters, k=k, block=block, fasttext_en=fasttext_en, fasttext_xx=fasttext_xx,
+                      **rnd)
     write_table(table, out_csv)
     return table

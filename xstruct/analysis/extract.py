@@ -255,12 +255,13 @@ def same_sentences(a: Features, b: Features) -> None:
 
 def extract_set(model_dir: str | Path, sets: dict, set_id: str, lang: str, out_dir: str | Path, *, init: str,
                 seed: int, batch_size: int, max_length: int, device: str, precision: str) -> dict:
-    """Encode one configured evaluation set (see `xstruct.analysis.texts`) with one model view. Word, type and
-    embedding vectors are kept for trained views only: random encoders serve CKA, which uses sentences."""
+    """Encode one configured evaluation set (see `xstruct.analysis.texts`) with one model view. Per-word vectors
+    are kept for trained views only (word alignment); random encoders keep types and embeddings too, since they
+    are the no-pretraining control of CKA, retrieval and word translation."""
     from .texts import read_set, set_spec
 
     spec, trained = set_spec(sets, set_id), init == "trained"
     return extract(model_dir, read_set(sets, set_id, lang), out_dir, init=init, seed=seed, batch_size=batch_size,
                    max_length=max_length, word_sentences=spec.get("word_sentences", 0) if trained else 0,
-                   types=spec.get("types") if trained else None, embeddings=trained and spec.get("embeddings", False),
+                   types=spec.get("types"), embeddings=spec.get("embeddings", False),
                    device=device, precision=precision, source=f"{set_id}.{lang}")

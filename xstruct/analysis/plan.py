@@ -4,7 +4,8 @@ Models (run ids follow `xstruct.study.Run.id`):
   mono(xx)       the monolingual model of xx, reading xx text; for the English-prime language (`prime.lang`)
                  it is the English model of seed `prime.seed` reading the prime text (the paper's en');
   bilingual(xx)  the en-xx model of condition `models.bilingual` (`prime.bilingual` for en'), one view per side;
-  random(xx)     mono(xx)'s architecture and tokenizer, randomly initialised (seed `cka.random_seed`).
+  random(xx)     mono(xx)'s architecture and tokenizer, randomly initialised (seed `cka.random_seed`): the
+                 no-pretraining control of CKA, and of sentence retrieval and word translation.
 """
 from __future__ import annotations
 

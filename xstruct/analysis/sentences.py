@@ -55,14 +55,23 @@ def retrieval_table(src: Features, tgt: Features, *, n_train: int, n_eval: int, 
 
 
 def run_retrieval(en_dir, xx_dir, out_csv, *, n_train: int, n_eval: int, seed: int, norm_iters: int, block: int,
-                  en_eval_dir=None, xx_eval_dir=None) -> pd.DataFrame:
-    """xx sentences (queries) mapped onto English ones (keys); see `retrieval_table`."""
+                  en_eval_dir=None, xx_eval_dir=None, random: dict | None = None) -> pd.DataFrame:
+    """xx sentences (queries) mapped onto English ones (keys); see `retrieval_table`. The `encoder` column says
+    whose features: `trained`, or `random` for the randomly initialised encoders of `random` (keys en, xx,
+    en_eval, xx_eval: folders), the control that says what no pretraining gives."""
     from .tables import write_table
 
-    separate = en_eval_dir is not None and str(en_eval_dir) != str(en_dir)
-    table = retrieval_table(Features(xx_dir), Features(en_dir), n_train=n_train, n_eval=n_eval, seed=seed,
-                            norm_iters=norm_iters, block=block,
-                            src_eval=Features(xx_eval_dir) if separate else None,
-                            tgt_eval=Features(en_eval_dir) if separate else None)
+    encoders = {"trained": {"en": en_dir, "xx": xx_dir, "en_eval": en_eval_dir, "xx_eval": xx_eval_dir}}
+    if random:
+        encoders["random"] = random
+    tables = []
+    for name, d in encoders.items():
+        separate = d.get("en_eval") is not None and str(d["en_eval"]) != str(d["en"])
+        table = retrieval_table(Features(d["xx"]), Features(d["en"]), n_train=n_train, n_eval=n_eval, seed=seed,
+                                norm_iters=norm_iters, block=block,
+                                src_eval=Features(d["xx_eval"]) if separate else None,
+                                tgt_eval=Features(d["en_eval"]) if separate else None)
+        tables.append(table.assign(encoder=name))
+    table = pd.concat(tables, ignore_index=True)
     write_table(table, out_csv)
     return table

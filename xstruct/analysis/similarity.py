@@ -33,6 +33,8 @@ def correlation_table(cka: dict[str, pd.DataFrame], retrieval: dict[str, pd.Data
         c = c[(c.setting == setting) & (c.layer.astype(str) != "avg")].assign(layer=lambda d: d.layer.astype(int))
         r = retrieval[pair]
         r = r[r.mapped.astype(str).str.lower() == str(mapped).lower()]
+        if "encoder" in r:   # the random-encoder control rows are not the models CKA compares
+            r = r[r.encoder == "trained"]
         both = c.merge(r, on="layer")
         if len(both) < 3:
             raise ValueError(f"CKA/retrieval correlation for {pair}: only {len(both)} common layers (need 3)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstruct.io import atomic_write, write_json
-from xstruct.report.claims import Evidence, check_claims, load_claims
+from xstruct.report.claims import Evidence, check_claims, load_claims, state_counts
 from xstruct.report.manifest import build_manifest
 from xstruct.report.similarity import write_similarity_report
 from xstruct.report.transfer import write_transfer_report
@@ -24,10 +24,12 @@ def build_report(study, config: dict, transfer_results: list[str], analysis_inpu
         raise ValueError(f"config report.tasks: no entry for transfer task(s) {', '.join(missing)}")
     tasks = {t: labels[t] for t in requested_tasks(transfer)} if transfer else {}
     targets = transfer.get("languages", [])
-    scores = write_transfer_report(transfer_results, study, tasks, skipped, targets, tables, figures_dir, name)
+    scores, floors = write_transfer_report(transfer_results, study, tasks, skipped, targets, tables, figures_dir,
+                                           name)
     analysis = write_similarity_report(analysis_inputs, tables, figures_dir, name)
+    # configured chance levels are a fallback only: measured floors (random init, baselines) take precedence
     chance = {t["paper"]: t["chance"] for t in tasks.values() if "chance" in t and t.get("paper")}
-    claims = check_claims(Evidence(scores, chance, analysis), load_claims())
+    claims = check_claims(Evidence(scores, chance, analysis, floors), load_claims())
     write_claims(claims, out / "claims", name)
     write_json(tables / "manifest.json", build_manifest(study, config, results, root))
     return {"claims": claims}
@@ -36,10 +38,11 @@ def build_report(study, config: dict, transfer_results: list[str], analysis_inpu
 def write_claims(claims, stem: Path, name: str) -> None:
     claims.to_csv(stem.with_suffix(".csv.tmp"), index=False)
     stem.with_suffix(".csv.tmp").replace(stem.with_suffix(".csv"))
-    counts = claims["status"].value_counts()
     with atomic_write(stem.with_suffix(".md")) as f:
-        f.write(f"# Claims of Conneau et al. (2020) checked on this run ({name})\n\n")
-        f.write(", ".join(f"{n} {s}" for s, n in counts.items()) + ".\n\n")
-        f.write("| § | claim | verdict | numbers |\n|---|---|---|---|\n")
+        f.write(f"{state_counts(claims)}.\n\n# Claims of Conneau et al. (2020) checked on this run ({name})\n\n")
+        f.write("A claim is *uninformative* when a precondition fails: its numbers cannot be told apart from a "
+                "model that learnt nothing (random-init control, test-data baseline, random encoder).\n\n")
+        f.write("| § | claim | verdict | numbers | threshold | precondition |\n|---|---|---|---|---|---|\n")
         for r in claims.itertuples():
-            f.write(f"| {r.section} | {r.claim} | **{r.status}** | {r.numbers} |\n")
+            cells = [r.section, r.claim, f"**{r.state}**", r.numbers, r.threshold, r.precondition]
+            f.write("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |\n")

@@ -37,27 +37,33 @@ def write_similarity_report(inputs: dict[str, list[str]], tables_dir: str | Path
         write_table(bli[cols], tables_dir / "bli", f"Word translation ({name}): P@1 (%) with CSLS after "
                     "Procrustes, and test-dictionary coverage (%).", index=False)
         emb = bli[bli.vocabulary == "embedding"].pivot_table(index="pair", columns="model", values="p_at_1")
-        ctx = bli[(bli.model == "bert") & (bli.vocabulary == "contextual")].copy()
+        ctx = bli[bli.model.isin(["bert", "random"]) & (bli.vocabulary == "contextual")].copy()
         ctx["layer"] = ctx["layer"].astype(int)
+        ctx["series"] = ctx.model.map({"bert": "BERT averaged contextual", "random": "random encoder"})
         ft = bli[(bli.model == "fasttext") & (bli.vocabulary == "contextual")].set_index("pair")["p_at_1"]
         figures.grouped_bars(emb, figures_dir / "fig4a_bli_embeddings", "P@1 (%)",
                              f"Fig. 4a ({name}): non-contextual word translation, BERT embedding layer "
                              "(single-piece words) vs fastText on the same words.")
-        figures.per_layer({p: g.assign(series="BERT averaged contextual") for p, g in ctx.groupby("pair")},
+        figures.per_layer({p: g for p, g in ctx.groupby("pair")},
                           "layer", "p_at_1", "series", figures_dir / "fig4b_bli_contextual",
-                          f"Fig. 4b ({name}): word translation with averaged contextual vectors per layer; "
-                          "dotted: fastText on the same words.", "P@1 (%)", hlines=ft.to_dict())
+                          f"Fig. 4b ({name}): word translation with averaged contextual vectors per layer "
+                          "(dashed: a random encoder); dotted: fastText on the same words.", "P@1 (%)",
+                          style="random", hlines=ft.to_dict())
 
     ret = pct(read_pairs(inputs.get("retrieval", [])), ["p_at_1", "p_at_1_reverse"])
     if not ret.empty:
         out["retrieval"] = ret
         write_table(ret, tables_dir / "retrieval", f"Sentence retrieval ({name}): P@1 (%) per layer, with and "
-                    "without the Procrustes map.", index=False)
-        ret = ret.assign(series=np.where(ret["mapped"], "aligned (Procrustes)", "not aligned"))
+                    "without the Procrustes map; encoder `random`: the same models randomly initialised.", index=False)
+        if "encoder" not in ret:   # tables written before the random-encoder control
+            ret = ret.assign(encoder="trained")
+        ret = ret[ret["mapped"] | (ret["encoder"] == "trained")]   # the control is drawn aligned only
+        ret = ret.assign(series=np.where(ret["encoder"] == "random", "random encoder, aligned",
+                                         np.where(ret["mapped"], "aligned (Procrustes)", "not aligned")))
         figures.per_layer({p: g for p, g in ret.groupby("pair")}, "layer", "p_at_1", "series",
                           figures_dir / "fig6_retrieval",
-                          f"Fig. 6 ({name}): parallel sentence retrieval per layer of monolingual models.",
-                          "P@1 (%)", style="not")
+                          f"Fig. 6 ({name}): parallel sentence retrieval per layer of monolingual models "
+                          "(dashed: not aligned; 'random encoder': the same models randomly initialised).", "P@1 (%)", style="not")
 
     cka = read_pairs(inputs.get("cka", []))
     if not cka.empty:

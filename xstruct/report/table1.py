@@ -1,7 +1,8 @@
 """Table 1: zero-shot transfer of every bilingual condition, per task and target language, with each task's Δ.
 
 Scores are in percent. Δ is the mean over target languages minus Default's, as the paper computes it. With
-several seeds a cell is the mean over seeds and the Markdown/LaTeX views show mean ± std.
+several seeds a cell is the mean over seeds and the Markdown/LaTeX views show mean ± std. Conditions the paper
+does not have (the random-init control) are rows of their own, labelled "not in paper", with empty paper cells.
 """
 from __future__ import annotations
 
@@ -18,16 +19,29 @@ DELTA = "Δ"
 BASELINE = "default"
 
 
+COLUMNS = ["task", "metric", "condition", "target", "seed", "score", "dev", "baseline", "baseline_rule"]
+
+
 def collect_transfer(paths: list[str | Path], runs: dict) -> pd.DataFrame:
-    """One row per (task, run): task, metric, condition, target, seed, score (percent, target-language test)."""
+    """One row per (task, run): task, metric, condition, target, seed, score (percent, target-language test),
+    and the no-learning baseline on that test set when the result records one (percent, and its rule)."""
     rows = []
     for path in paths:
         result = read_json(path)
         run = runs[result["run"]]
+        baseline = result.get("baseline") or {}
         rows.append({"task": result["task"], "metric": result["metric"], "condition": run.condition.name,
                      "target": result["target"], "seed": run.seed, "score": 100.0 * result["test"],
-                     "dev": 100.0 * result["dev"]})
-    return pd.DataFrame(rows, columns=["task", "metric", "condition", "target", "seed", "score", "dev"])
+                     "dev": 100.0 * result["dev"], "baseline": 100.0 * baseline.get("test", np.nan),
+                     "baseline_rule": baseline.get("rule", "")})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def display_labels(conditions: dict) -> dict[str, str]:
+    """Row labels; a condition the paper's Table 1 does not have says so (e.g. the random-init control)."""
+    paper = set(paper_table1().index)
+    return {c: cond.label if c in paper else f"{cond.label} ({cond.section}, not in paper)"
+            for c, cond in conditions.items()}
 
 
 def seed_summary(scores: pd.DataFrame) -> pd.DataFrame:
@@ -89,7 +103,7 @@ def side_by_side(ours: pd.DataFrame, conditions: list[str], labels: dict[str, st
                  targets: list[str]) -> pd.DataFrame:
     """Our Table 1 next to the paper's: for each of our tasks, its paper column (xnli / ner / parsing)."""
     paper = paper_table1()
-    rows = [c for c in conditions if c in paper.index and labels.get(c, c) in ours.index]
+    rows = [c for c in conditions if labels.get(c, c) in ours.index]   # ours only (controls): paper cells empty
     out = {}
     for task, paper_task in columns.items():
         if task not in ours.columns.get_level_values(0):
@@ -97,8 +111,8 @@ def side_by_side(ours: pd.DataFrame, conditions: list[str], labels: dict[str, st
         for lang in [*targets, DELTA]:
             pcol = f"{paper_task}_{'delta' if lang == DELTA else lang}"
             out[(task, lang, "ours")] = [ours.loc[labels.get(c, c), (task, lang)] for c in rows]
-            out[(task, lang, f"paper {paper_task}")] = [paper.loc[c, pcol] if pcol in paper else np.nan
-                                                         for c in rows]
+            out[(task, lang, f"paper {paper_task}")] = [paper.loc[c, pcol] if pcol in paper and c in paper.index
+                                                         else np.nan for c in rows]
     df = pd.DataFrame(out, index=pd.Index([labels.get(c, c) for c in rows], name="model"))
     df.columns = pd.MultiIndex.from_tuples(df.columns, names=["task", "language", "source"])
     return df

@@ -3,20 +3,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 
 from xstruct.report import figures
-from xstruct.report.table1 import DELTA, collect_transfer, side_by_side, table1
+from xstruct.report.table1 import DELTA, collect_transfer, display_labels, side_by_side, table1
 from xstruct.report.tables import write_table
 
 
 def write_transfer_report(result_paths: list[str], study, tasks: dict[str, dict], skipped: dict[str, str],
                           targets: list[str], tables_dir: str | Path, figures_dir: str | Path,
-                          name: str) -> dict[tuple[str, str, str], float]:
-    """Write Table 1 (+ seeds, + paper side by side) and Fig. 3; return percent scores keyed by
-    (paper role, condition, target) for the claims."""
+                          name: str) -> tuple[dict[tuple[str, str, str], float], dict[tuple[str, str], dict]]:
+    """Write Table 1 (+ seeds, + paper side by side) and Fig. 3; return the claims' evidence: percent scores
+    keyed by (paper role, condition, target) of the pretrained conditions, and the floors (see `floors`)."""
     tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
     conditions = [c for c in study.conditions if c != "mono"]
-    labels = {c: cond.label for c, cond in study.conditions.items()}
+    labels = display_labels(study.conditions)
     scores = collect_transfer(result_paths, study.by_id)
     order = [t for t in tasks if t not in skipped]
     num, disp = table1(scores, conditions, labels, order, targets, skipped)
@@ -40,9 +41,25 @@ def write_transfer_report(result_paths: list[str], study, tasks: dict[str, dict]
         figures.transfer_bars(num.drop(columns=[(t, DELTA) for t in order], errors="ignore"),
                               {t: tasks[t]["label"] for t in order}, targets, figures_dir / "fig3_transfer",
                               f"Fig. 3 ({name}): zero-shot transfer of bilingual MLMs under each condition.")
+    controls = {c for c, cond in study.conditions.items() if cond.is_control}
     evidence = {}
     for row in scores.groupby(["task", "condition", "target"], as_index=False)["score"].mean().itertuples():
         role = tasks.get(row.task, {}).get("paper")
-        if role:
+        if role and row.condition not in controls:
             evidence[(role, row.condition, row.target)] = float(row.score)
-    return evidence
+    return evidence, floors(scores, tasks, controls, labels)
+
+
+def floors(scores: pd.DataFrame, tasks: dict[str, dict], controls: set[str], labels: dict[str, str]
+           ) -> dict[tuple[str, str], dict[str, float]]:
+    """(task and its paper role, target) -> {source: percent}: what a model that learnt nothing transferable
+    scores: each control condition's score (mean over seeds) and each test-data baseline rule."""
+    out: dict[tuple[str, str], dict[str, float]] = {}
+    ctrl = scores[scores.condition.isin(controls)].groupby(["task", "condition", "target"])["score"].mean()
+    base = scores.dropna(subset=["baseline"]).groupby(["task", "baseline_rule", "target"])["baseline"].first()
+    found = [((t, l), labels.get(c, c), v) for (t, c, l), v in ctrl.items()]
+    found += [((t, l), f"baseline: {rule}", v) for (t, rule, l), v in base.items()]
+    for (task, lang), source, value in found:
+        for key in {task, tasks.get(task, {}).get("paper") or task}:
+            out.setdefault((key, lang), {})[source] = float(value)
+    return out
