@@ -3,6 +3,7 @@
 
 rule report:
     input:
+        pretraining=[f"{PRETRAIN}/{run.id}/metrics.json" for run in STUDY.runs],
         transfer=transfer_targets(),
         analysis=analysis_targets(),
     output:

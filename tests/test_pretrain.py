@@ -175,3 +175,82 @@ def test_two_process_ddp_trains_in_lockstep_and_exports(vocab, tmp_path, monkeyp
     for lang in ("en", "fr"):
         model = AutoModelForMaskedLM.from_pretrained(tmp_path / "out" / lang)
         assert torch.isfinite(model(input_ids=torch.tensor([[2, 10, 11, 3]])).logits).all()
+
+
+def test_metrics_say_whether_each_language_left_the_unigram_plateau(reference):
+    from xstruct.mlm import left_plateau
+    work, metrics = reference
+    for lang in ("en", "fr"):
+        mfp, acc = metrics["most_frequent_acc"][lang], metrics["best"][lang]["masked_acc"]
+        assert 0 < mfp < 0.5 and 0 <= acc <= 1
+        assert metrics["left_plateau"][lang] == left_plateau(acc, mfp) == (acc >= 2 * mfp)
+        # every predicted position masked can only make the task harder than XLM's 80/10/10 accuracy
+        assert acc <= metrics["best"][lang]["acc"] + 1e-9
+    valid = [l.split(",") for l in (work / "out" / "log.csv").read_text().splitlines() if ",valid," in l]
+    assert all(0 <= float(r[7]) <= 1 for r in valid)       # the masked_acc column of every evaluation
+
+
+def test_length_curriculum_starts_with_short_streams_of_the_same_tokens_per_step(vocab, tmp_path):
+    s = spec(vocab, tmp_path, steps=40, short_seq_len=8, short_fraction=0.5)
+    recipe = PretrainRecipe(s["run"], ModelConfig.from_dict(MODEL), PretrainConfig.from_dict(s["pretrain"]),
+                            vocab, tmp_path / "out", tmp_path / "ckpt")
+    recipe.setup()
+    assert recipe.short_steps == 20
+    _, short, positions, _ = recipe.next_batch()
+    recipe.step = 20
+    _, long, positions_long, _ = recipe.next_batch()
+    assert tuple(short.shape) == (32, 8) and tuple(long.shape) == (8, 32)
+    assert len(positions) == len(positions_long)               # the same number of predicted tokens
+    with pytest.raises(ValueError, match="short_seq_len=7 must divide"):
+        PretrainConfig.from_dict({**s["pretrain"], "short_seq_len": 7})
+
+
+def test_length_curriculum_resumes_bit_identically_across_the_switch(vocab, tmp_path, capsys):
+    curriculum = {"steps": 40, "short_seq_len": 8, "short_fraction": 0.5, "checkpoint_every": 20}
+    ref = pretrain(**spec(vocab, tmp_path / "ref", **curriculum))
+    s = spec(vocab, tmp_path / "cut", **curriculum)
+    recipe = PretrainRecipe(s["run"], ModelConfig.from_dict(MODEL), PretrainConfig.from_dict(s["pretrain"]),
+                            vocab, tmp_path / "cut" / "out", tmp_path / "cut" / "ckpt")
+    recipe.setup()
+    recipe.total_steps = 20                       # stopped at the end of the short phase, with its checkpoint
+    recipe.train()
+    capsys.readouterr()
+    cut = pretrain(**s)                           # resumes at step 20 onto the long streams' own saved state
+    assert "at step 20" in capsys.readouterr().err
+    assert torch.load(tmp_path / "cut" / "ckpt" / "last.pt", weights_only=True)["step"] == 40
+    a, b = weights(tmp_path / "ref"), weights(tmp_path / "cut")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert cut["best"] == ref["best"]
+
+
+def test_a_control_run_is_exported_at_its_initialisation(vocab, tmp_path):
+    s = spec(vocab, tmp_path)
+    s["run"]["condition"] = {**condition(), "pretrain": "none"}
+    metrics = pretrain(**s)
+    assert metrics["steps"] == 0 and metrics["tokens"] == 0 and metrics["best_step"] == 0
+    assert not any(metrics["left_plateau"].values())
+    # the exported weights are the seeded initialisation (the same model a trained run starts from)
+    from xstruct.model import MaskedLM, Sharing
+    torch.manual_seed(1)
+    sizes = {"shared": json.loads((vocab / "meta.json").read_text())["global_size"]}
+    init = MaskedLM(ModelConfig.from_dict(MODEL), Sharing(("en", "fr"), False, (), sizes)).state_dict()
+    saved = torch.load(tmp_path / "ckpt" / "best.pt", weights_only=True)["model"]
+    assert all(torch.equal(init[k], saved[k]) for k in init)
+
+
+def test_report_table_names_the_trained_runs_still_on_the_plateau(reference, tmp_path):
+    from xstruct.report.pretraining import write_pretraining_report
+    metrics = reference[1]
+    stuck = {**metrics, "run": "default.en-fr.s1", "left_plateau": {"en": True, "fr": False}}
+    left = {**metrics, "run": "sep_emb.en-fr.s1", "left_plateau": {"en": True, "fr": True}}
+    control = {**metrics, "run": "random_init.en-fr.s1", "left_plateau": {"en": False, "fr": False}}
+    paths = []
+    for m in (stuck, left, control):
+        paths.append(tmp_path / f"{m['run']}.json")
+        paths[-1].write_text(json.dumps(m))
+    line = write_pretraining_report([str(p) for p in paths], {"random_init"}, tmp_path / "tables")
+    assert line == "1 of 2 trained runs left the unigram plateau in every language; not left: default.en-fr.s1 (fr)"
+    table = (tmp_path / "tables" / "pretraining.csv").read_text().splitlines()
+    assert len(table) == 1 + 6 and table[0].startswith("run,lang,control,tokens")
+    assert write_pretraining_report([str(paths[1]), str(paths[2])], {"random_init"}, tmp_path / "t2") == \
+        "All 1 trained runs left the unigram plateau in every language"

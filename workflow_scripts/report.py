@@ -11,4 +11,4 @@ from xstruct.study import Study  # noqa: E402
 root = Path(snakemake.scriptdir).parent
 build_report(Study(snakemake.config, root=root), snakemake.config, list(snakemake.input.transfer),
              snakemake.params.analysis, snakemake.params.skipped, Path(snakemake.output.claims).parent,
-             results=Path(snakemake.output.claims).parent, root=root)
+             results=Path(snakemake.output.claims).parent, root=root, pretraining=list(snakemake.input.pretraining))
