@@ -96,3 +96,14 @@ def test_bad_config_fails_before_any_job(tmp_path, overlay, needle):
     assert out.returncode != 0
     assert needle in out.stdout + out.stderr
     assert "Job stats" not in out.stdout
+
+
+def test_a_result_file_read_as_config_gets_a_hint_to_put_targets_first():
+    from xstruct.study import validate_config
+    config = load_config()
+    result = {"task": "punct", "cut_words": {"train": 0}}      # what `--configfile x.yaml results/...json` merges
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) cut_words, task; .*put targets before --configfile"):
+        validate_config({**config, **result}, ROOT / "schemas" / "config.schema.yaml")
+    with pytest.raises(ConfigError) as bad_key:                # a wrong key inside a section gets no such hint
+        validate_config({**config, "vocab": {**config["vocab"], "size": 1}}, ROOT / "schemas" / "config.schema.yaml")
+    assert "targets" not in str(bad_key.value)

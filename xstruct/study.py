@@ -37,7 +37,9 @@ def validate_config(config: dict, schema_path: str | Path) -> None:
     key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
     if error.validator == "additionalProperties":
         unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        raise ConfigError(f"{key}: unknown key(s) {', '.join(unknown)}")
+        hint = ("; if a target path followed --configfile, Snakemake read it as a config file: put targets before "
+                "--configfile" if not error.absolute_path else "")
+        raise ConfigError(f"{key}: unknown key(s) {', '.join(unknown)}{hint}")
     raise ConfigError(f"{key}: {error.message}")
 
 
