@@ -148,7 +148,7 @@ def plot(rows: list[dict], names: list[str], path: Path) -> None:
         axes[1][j].axhline(100 * ref["most_frequent_acc"], color="k", ls="--", lw=1, label="most frequent piece")
         axes[1][j].axhline(200 * ref["most_frequent_acc"], color="k", ls=":", lw=1, label="left the plateau (2x)")
         axes[0][j].set_title(f"{lang}: validation loss (nats)")
-        axes[1][j].set_title(f"{lang}: masked-token accuracy, every predicted position masked (%)")
+        axes[1][j].set_title(f"{lang}: masked accuracy, all predicted positions masked (%)", fontsize=10)
         axes[1][j].set_xlabel("training tokens (millions)")
     axes[1][-1].legend(fontsize=7)
     fig.tight_layout()

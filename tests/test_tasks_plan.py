@@ -19,8 +19,8 @@ TRANSFER = {
 def test_table1_runs_are_the_bilingual_runs_into_a_target_language():
     study = Study(load_config(), root=ROOT)
     runs = transfer_runs(study.runs, TRANSFER)
-    table1 = [r for r in study.runs if len(r.langs) == 2 and r.condition.section.startswith("4")
-              and r.langs[1] in TRANSFER["languages"]]
+    table1 = [r for r in study.runs if len(r.langs) == 2 and r.langs[1] in TRANSFER["languages"]
+              and (r.condition.section.startswith("4") or r.condition.is_control)]
     assert {r.id for r in runs} == {r.id for r in table1} and runs
     assert all(r.langs[0] == "en" for r in runs)
     assert not any(r.langs[1] in ("de", "en2") for r in runs)  # the §5.2 CKA models are not transfer runs
