@@ -45,12 +45,8 @@ def deep_merge(base: dict, over: dict) -> dict:
 def run_spec(config: dict, run_id: str) -> tuple[dict, str]:
     """The run as the pipeline hands it to the recipe, and its vocabulary folder."""
     from xstruct.study import Study
-    from dataclasses import asdict
-    study = Study(config, ROOT)
-    run = study.run(run_id)
-    spec = {"id": run.id, "langs": list(run.langs), "seed": run.seed, "condition": asdict(run.condition),
-            "parts": {l: list(p) for l, p in run.parts(config["parallel"]).items()}}
-    return spec, str(ROOT / "results" / "vocab" / run.vocab_id)
+    run = Study(config, ROOT).run(run_id)
+    return run.spec(config["parallel"]), str(ROOT / "results" / "vocab" / run.vocab_id)
 
 
 def train_recipe(name: str, recipe: dict, base: dict, config: dict, run_id: str, out: Path, max_tokens: int,

@@ -41,7 +41,6 @@ def all_targets():
 
 
 # --- pretrain: settings, input functions and targets (rules/pretrain.smk) ---
-from dataclasses import asdict
 
 PRETRAIN = f"{RESULTS}/pretrain"
 PRETRAIN_RESOURCES = config["pretrain"].get("resources", {})
@@ -76,9 +75,7 @@ def pretrain_inputs(wc):
 
 def pretrain_spec(wc):
     """The run as plain data for the recipe (condition row, languages, seed, corpus parts per language)."""
-    run = pretrain_run(wc)
-    return {"id": run.id, "langs": list(run.langs), "seed": run.seed, "condition": asdict(run.condition),
-            "parts": {l: list(p) for l, p in run.parts(config["parallel"]).items()}}
+    return pretrain_run(wc).spec(config["parallel"])
 
 
 def pretrain_outputs(run):

@@ -192,9 +192,10 @@ class PretrainRecipe:
         budget = [b for b in (cfg.max_steps, cfg.max_tokens and cfg.max_tokens // self.tokens_per_step)
                   if b is not None]
         # a control condition (pretrain = none) is exported at its initialisation: zero steps, same everything else
-        self.total_steps = min(budget) if self.run["condition"].get("pretrain", "mlm") == "mlm" else 0
+        pretrained = self.run["condition"].get("pretrain", "mlm") == "mlm"
+        self.total_steps = min(budget) if pretrained else 0
         self.short_steps = round(cfg.short_fraction * self.total_steps) if self.short_sampler else 0
-        if self.total_steps < 1 and self.run["condition"].get("pretrain", "mlm") == "mlm":
+        if self.total_steps < 1 and pretrained:
             raise ValueError(f"pretrain: the budget (max_steps={cfg.max_steps}, max_tokens={cfg.max_tokens}) "
                              f"is less than one step of {self.tokens_per_step} tokens")
         self.data_setup = {"tokens": {l: [len(a) for a in arrays[l]] for l in self.langs}, "lines": lines,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 VOCAB_MODES = ("joint", "union", "disjoint")
@@ -78,6 +78,11 @@ class Run:
     @property
     def vocab_id(self) -> str:
         return vocab_id(self.condition.vocab, [(self.condition.domain_of(l), l) for l in self.langs])
+
+    def spec(self, parallel: bool) -> dict:
+        """The run as plain data for the pretraining recipe (condition row, languages, seed, corpus parts)."""
+        return {"id": self.id, "langs": list(self.langs), "seed": self.seed, "condition": asdict(self.condition),
+                "parts": {l: list(p) for l, p in self.parts(parallel).items()}}
 
     def parts(self, parallel: bool) -> dict[str, tuple[str, ...]]:
         """Corpus parts each language streams: halves a/b keep bilingual text non-parallel."""
