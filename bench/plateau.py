@@ -176,6 +176,8 @@ def main():
 
     grid_file = yaml.safe_load(args.grid.read_text())
     base, grid = grid_file["base"], grid_file["recipes"]
+    if isinstance(base, str):                 # another grid file's base, relative to this one
+        base = yaml.safe_load((args.grid.parent / base).read_text())["base"]
     names = args.recipes or list(grid)
     unknown = [n for n in names if n not in grid]
     if unknown:

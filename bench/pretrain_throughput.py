@@ -30,7 +30,7 @@ import torch
 from xstruct.cpu import cpu_has_bf16, keep_freed_memory
 
 PRESETS = {   # layers, hidden, heads, dropout, seq_len, batch, vocabulary, Bible verses for the vocabulary
-    "default": {"layers": 4, "hidden": 128, "heads": 2, "dropout": 0.0, "seq_len": 128, "batch": 32, "vocab": 4000,
+    "default": {"layers": 4, "hidden": 128, "heads": 2, "dropout": 0.0, "seq_len": 128, "batch": 16, "vocab": 4000,
                 "lines": 12000},                                                                  # config.yaml
     "mini": {"layers": 4, "hidden": 256, "heads": 4, "dropout": 0.1, "seq_len": 128, "batch": 32, "vocab": 32000,
              "lines": 46000},                                                                     # CPU anchor

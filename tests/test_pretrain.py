@@ -190,23 +190,27 @@ def test_metrics_say_whether_each_language_left_the_unigram_plateau(reference):
     assert all(0 <= float(r[7]) <= 1 for r in valid)       # the masked_acc column of every evaluation
 
 
-def test_length_curriculum_starts_with_short_streams_of_the_same_tokens_per_step(vocab, tmp_path):
-    s = spec(vocab, tmp_path, steps=40, short_seq_len=8, short_fraction=0.5)
+def test_length_curriculum_steps_through_its_stages_with_the_same_tokens_per_step(vocab, tmp_path):
+    s = spec(vocab, tmp_path, steps=40, curriculum=[[8, 0.25], [16, 0.25]])
     recipe = PretrainRecipe(s["run"], ModelConfig.from_dict(MODEL), PretrainConfig.from_dict(s["pretrain"]),
                             vocab, tmp_path / "out", tmp_path / "ckpt")
     recipe.setup()
-    assert recipe.short_steps == 20
-    _, short, positions, _ = recipe.next_batch()
-    recipe.step = 20
-    _, long, positions_long, _ = recipe.next_batch()
-    assert tuple(short.shape) == (32, 8) and tuple(long.shape) == (8, 32)
-    assert len(positions) == len(positions_long)               # the same number of predicted tokens
-    with pytest.raises(ValueError, match="short_seq_len=7 must divide"):
-        PretrainConfig.from_dict({**s["pretrain"], "short_seq_len": 7})
+    assert recipe.stage_ends == [10, 20]
+    shapes, counts = [], []
+    for step in (0, 9, 10, 19, 20, 39):
+        recipe.step = step
+        _, inputs, positions, _ = recipe.next_batch()
+        shapes.append(tuple(inputs.shape))
+        counts.append(len(positions))
+    assert shapes == [(32, 8), (32, 8), (16, 16), (16, 16), (8, 32), (8, 32)]
+    assert len(set(counts)) == 1                                # the same number of predicted tokens every step
+    for bad in ([[7, 0.5]], [[32, 0.5]], [[8, 0.6], [16, 0.6]], [[8]]):
+        with pytest.raises(ValueError, match="pretrain.curriculum"):
+            PretrainConfig.from_dict({**s["pretrain"], "curriculum": bad})
 
 
 def test_length_curriculum_resumes_bit_identically_across_the_switch(vocab, tmp_path, capsys):
-    curriculum = {"steps": 40, "short_seq_len": 8, "short_fraction": 0.5, "checkpoint_every": 20}
+    curriculum = {"steps": 40, "curriculum": [[8, 0.5]], "checkpoint_every": 20}
     ref = pretrain(**spec(vocab, tmp_path / "ref", **curriculum))
     s = spec(vocab, tmp_path / "cut", **curriculum)
     recipe = PretrainRecipe(s["run"], ModelConfig.from_dict(MODEL), PretrainConfig.from_dict(s["pretrain"]),

@@ -90,6 +90,11 @@ def snakemake_dry_run(tmp_path, extra: str):
     ("vocab_size: 10\n", "vocab_size"),
     ("vocab: {joint_size: many}\n", "many"),
     ("runs: [{conditions: [nope], langs: [en-fr]}]\n", "unknown condition 'nope'"),
+    # cross-key checks the pretraining job would otherwise make after Snakemake deleted the old exports
+    ("model: {hidden: 129}\n", "model.hidden=129 must be a multiple of model.heads=2"),
+    ("pretrain: {seq_len: 256}\n", "pretrain.seq_len=256 exceeds model.max_positions=128"),
+    ("pretrain: {mask_split: [0.8, 0.1, 0.2]}\n", "pretrain.mask_split=[0.8, 0.1, 0.2]: expected three shares"),
+    ("pretrain: {curriculum: [[24, 0.4]]}\n", "pretrain.curriculum[0]=[24, 0.4]"),
 ])
 def test_bad_config_fails_before_any_job(tmp_path, overlay, needle):
     out = snakemake_dry_run(tmp_path, overlay)

@@ -313,22 +313,26 @@ def finetune_transfer(task: str, spec: dict, data_dir: str | Path, run_dir: str 
            "test": encode(examples["test"], kind, target_pieces, labels, spec["max_length"])}
     if kind != "pair":  # a sentence whose first word alone exceeds max_length has nothing to learn from
         enc["train"] = [e for e in enc["train"] if e["first"]]
-    results = []
+    results, tuned = [], {}
     for setting in settings(spec):
         runs = []
         for seed in spec["seeds"]:
             desc = f"{task} {run_dir.name} {setting['id']} s{seed}"
-            tuned, record = train_setting(kind, spec, setting, int(seed), run_dir / source, sharing, labels,
+            model, record = train_setting(kind, spec, setting, int(seed), run_dir / source, sharing, labels,
                                           enc["train"], enc["dev"], examples["dev"], source_tok.pad_token_id,
                                           device, desc)
-            tested = target_model(tuned, run_dir / target, sharing, rows, device)
+            tuned[setting["id"], seed] = model.cpu()      # tested only if selected: keep it off the GPU meanwhile
+            runs.append(record)
+        results.append({**setting, "runs": runs, "dev": float(np.mean([r["dev"][METRIC[kind]] for r in runs]))})
+    ranked = select_top_k(results, top_k)
+    for setting in ranked:      # selection used English dev only; only the selected settings see the test set
+        for record in setting["runs"]:
+            desc = f"{task} {run_dir.name} {setting['id']} s{record['seed']}"
+            tested = target_model(tuned[setting["id"], record["seed"]].to(device), run_dir / target, sharing, rows,
+                                  device)
             record["test"] = score(kind, examples["test"], predict(tested, enc["test"], spec["eval_batch_size"],
                                                                    target_tok.pad_token_id, device, f"{desc} test"))
-            runs.append(record)
-        results.append({**setting, "runs": runs,
-                        "dev": float(np.mean([r["dev"][METRIC[kind]] for r in runs])),
-                        "test": float(np.mean([r["test"][METRIC[kind]] for r in runs]))})
-    ranked = select_top_k(results, top_k)
+        setting["test"] = float(np.mean([r["test"][METRIC[kind]] for r in setting["runs"]]))
     summary = {
         "task": task, "run": run_dir.name, "kind": kind, "metric": METRIC[kind], "source": source, "target": target,
         "dev": float(np.mean([r["dev"] for r in ranked])), "test": float(np.mean([r["test"] for r in ranked])),

@@ -11,56 +11,17 @@ Names follow Hugging Face BERT closely enough that `xstruct.export` maps them on
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .configs import ModelConfig
+
 SHARED = "shared"    # ModuleDict key of a part every language uses
 N_SPECIALS = 5       # [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4 in every vocabulary (the artifact contract)
 MASK_ID = 4
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    layers: int = 4
-    hidden: int = 256
-    heads: int = 4
-    ffn_ratio: int = 4             # feed-forward inner size = ffn_ratio * hidden (paper: 3072 = 4 * 768)
-    max_positions: int = 128       # learned position embeddings; streams are at most this long
-    dropout: float = 0.1
-    attention_dropout: float = 0.1
-    norm: str = "post"             # "post" (BERT; exports to BertForMaskedLM) or "pre"
-    layer_norm_eps: float = 1e-12
-    init_std: float = 0.02
-    # Initialisation only (the trained model is a plain BERT): "sinusoidal" starts the learned position embeddings
-    # from Transformer sinusoids scaled to init_std, so nearby positions start similar; a mimetic_qk_std starts each
-    # layer's key projection equal to its query projection (Trockman & Kolter 2023), drawn with that std, so
-    # attention starts to favour similar tokens and nearby positions instead of being uniform.
-    position_init: str = "normal"
-    mimetic_qk_std: float | None = None
-
-    @classmethod
-    def from_dict(cls, d: dict, where: str = "model") -> ModelConfig:
-        return dataclass_from_dict(cls, d, where)
-
-    def __post_init__(self):
-        if self.hidden % self.heads:
-            raise ValueError(f"model.hidden={self.hidden} must be a multiple of model.heads={self.heads}")
-        if self.position_init not in ("normal", "sinusoidal"):
-            raise ValueError(f"model.position_init={self.position_init!r}: expected 'normal' or 'sinusoidal'")
-        if self.norm not in ("post", "pre"):
-            raise ValueError(f"model.norm={self.norm!r}: expected 'post' or 'pre'")
-
-
-def dataclass_from_dict(cls, d: dict, where: str):
-    """Build a config dataclass from a plain dict; unknown keys are an error, missing keys keep their defaults."""
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(d) - known)
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; expected a subset of {', '.join(sorted(known))}")
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -34,60 +34,12 @@ from .cpu import cpu_has_bf16, keep_freed_memory
 from .io import atomic_write, read_json, write_json
 from .mlm import (MaskConfig, StreamSampler, global_to_local, left_plateau, load_ids, mask_tokens, sampling_probs,
                   unigram_log_probs, valid_windows)
-from .model import N_SPECIALS, SHARED, MaskedLM, ModelConfig, Sharing, dataclass_from_dict, train_flops_per_token
+from .configs import ModelConfig, PretrainConfig, check_fits
+from .model import N_SPECIALS, SHARED, MaskedLM, Sharing, train_flops_per_token
 
 UNIGRAM_TOKENS = 10_000_000     # per corpus part: enough for the unigram distribution of any vocabulary here
 LOG_COLUMNS = ("step", "tokens", "split", "lang", "loss", "ppl", "acc", "masked_acc", "lr", "tokens_per_s",
                "elapsed_s")
-
-
-@dataclass(frozen=True)
-class PretrainConfig:
-    seq_len: int = 128                 # tokens per stream (paper: 256)
-    short_seq_len: int | None = None   # length curriculum: streams this short (same tokens per step) ...
-    short_fraction: float = 0.0        # ... for this share of the steps, then seq_len (BERT: 128 then 512)
-    batch_size: int = 64               # streams per batch and per process (paper: 96 per GPU)
-    max_steps: int | None = None       # stop at this many optimizer steps ...
-    max_tokens: int | None = None      # ... or after this many training tokens, whichever comes first
-    lr: float = 1e-3                   # peak learning rate (paper: 1e-4)
-    warmup_steps: int = 200            # linear warm-up (paper: 30k) ...
-    schedule: str = "inverse_sqrt"     # ... then inverse square root (paper), constant, or linear decay to 0
-    adam_betas: tuple = (0.9, 0.999)
-    adam_eps: float = 1e-8
-    weight_decay: float = 0.0          # 0 = plain Adam, as in the paper
-    clip_norm: float = 1.0             # gradient norm clipping; 0 = off
-    mask_rate: float = 0.15
-    mask_split: tuple = (0.8, 0.1, 0.1)  # [MASK] / random token / unchanged
-    lang_alpha: float = 0.7            # language sampling exponent
-    codeswitch_prob: float = 0.3       # Extra anchors: replace a dictionary word with this probability ...
-    codeswitch_max_rate: float = 0.15  # ... never more than this share of the words of a batch
-    eval_every: int = 100              # steps between validation runs (and a final one at the end)
-    eval_tokens: int = 16384           # validation tokens per language (from the start of the valid part)
-    checkpoint_every: int = 100        # steps between resumable checkpoints (and on SIGTERM/SIGUSR1)
-    log_every: int = 10                # steps between training-loss log rows
-    bf16: bool = True                  # bf16 autocast (CPU: only where the CPU has bf16 instructions)
-    compile: bool = False              # torch.compile the training forward
-    device: str = "auto"               # auto | cpu | cuda
-
-    @classmethod
-    def from_dict(cls, d: dict, where: str = "pretrain") -> PretrainConfig:
-        cfg = dataclass_from_dict(cls, d, where)
-        if cfg.max_steps is None and cfg.max_tokens is None:
-            raise ValueError(f"{where}: set max_steps or max_tokens (the training budget)")
-        if cfg.short_seq_len and (cfg.seq_len * cfg.batch_size) % cfg.short_seq_len:
-            raise ValueError(f"{where}.short_seq_len={cfg.short_seq_len} must divide the tokens of a batch "
-                             f"(batch_size x seq_len = {cfg.batch_size * cfg.seq_len})")
-        if cfg.schedule not in SCHEDULES:
-            raise ValueError(f"{where}.schedule={cfg.schedule!r}: expected one of {', '.join(SCHEDULES)}")
-        if not math.isclose(sum(cfg.mask_split), 1.0) or len(cfg.mask_split) != 3:
-            raise ValueError(f"{where}.mask_split={list(cfg.mask_split)}: expected three shares summing to 1")
-        return cfg
-
-    # keys that only schedule side effects: changing them keeps a checkpoint resumable
-    SCHEDULE_ONLY = ("max_steps", "max_tokens", "eval_every", "checkpoint_every", "log_every")
-
-
-SCHEDULES = ("inverse_sqrt", "constant", "linear")
 
 
 def lr_factor(step: int, warmup: int, schedule: str, total: int) -> float:
@@ -123,8 +75,7 @@ class PretrainRecipe:
         if self.codeswitch and self.separate_embeddings:
             raise ValueError(f"run {run['id']}: code-switching mixes languages in a batch, so it needs shared "
                              "embeddings (condition separate=embeddings with anchors=dictionary)")
-        if cfg.seq_len > model.max_positions:
-            raise ValueError(f"pretrain.seq_len={cfg.seq_len} exceeds model.max_positions={model.max_positions}")
+        check_fits(model, cfg)
 
     # ------------------------------------------------------------------ setup
     def setup(self) -> None:
@@ -176,7 +127,7 @@ class PretrainRecipe:
             return StreamSampler(arrays, self.probs, seq_len, cfg.batch_size * cfg.seq_len // seq_len,
                                  seed=rank_seed, lang_seed=seed, window=seq_len * (2 if self.codeswitch else 1))
         self.sampler = sampler(cfg.seq_len)
-        self.short_sampler = sampler(cfg.short_seq_len) if cfg.short_seq_len else None
+        self.stage_samplers = [sampler(int(length)) for length, _ in cfg.curriculum]
         self.switcher = None
         if self.codeswitch:
             from transformers import AutoTokenizer
@@ -194,7 +145,8 @@ class PretrainRecipe:
         # a control condition (pretrain = none) is exported at its initialisation: zero steps, same everything else
         pretrained = self.run["condition"].get("pretrain", "mlm") == "mlm"
         self.total_steps = min(budget) if pretrained else 0
-        self.short_steps = round(cfg.short_fraction * self.total_steps) if self.short_sampler else 0
+        # the step at which each curriculum stage ends
+        self.stage_ends = list(np.round(np.cumsum([s for _, s in cfg.curriculum]) * self.total_steps).astype(int))
         if self.total_steps < 1 and pretrained:
             raise ValueError(f"pretrain: the budget (max_steps={cfg.max_steps}, max_tokens={cfg.max_tokens}) "
                              f"is less than one step of {self.tokens_per_step} tokens")
@@ -202,7 +154,10 @@ class PretrainRecipe:
                            "vocab": {"global_size": self.global_size, "sizes": size}}
 
     def samplers(self) -> list[StreamSampler]:
-        return [s for s in (self.short_sampler, self.sampler) if s is not None]
+        return [*self.stage_samplers, self.sampler]
+
+    def current_sampler(self) -> StreamSampler:
+        return next((s for s, end in zip(self.stage_samplers, self.stage_ends) if self.step < end), self.sampler)
 
     def model_ids(self, lang: str, batch: np.ndarray) -> torch.Tensor:
         """Global ids -> the ids the language's embedding table uses."""
@@ -320,7 +275,7 @@ class PretrainRecipe:
         bar.close()
 
     def next_batch(self) -> tuple[str, torch.Tensor, torch.Tensor, torch.Tensor]:
-        sampler = self.short_sampler if self.step < self.short_steps else self.sampler
+        sampler = self.current_sampler()
         lang, windows = sampler.next()
         batch = self.switcher(lang, windows, sampler.seq_len)[0] if self.switcher else np.stack(windows)
         inputs, positions, targets = mask_tokens(self.model_ids(lang, batch), self.mask_cfg,

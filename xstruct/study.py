@@ -11,6 +11,8 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .configs import check_recipe
+
 VOCAB_MODES = ("joint", "union", "disjoint")
 ANCHOR_MODES = ("none", "dictionary")
 PRETRAIN_MODES = ("mlm", "none")   # none: the model is exported at its initialisation (the random-init control)
@@ -33,6 +35,10 @@ def validate_config(config: dict, schema_path: str | Path) -> None:
     validator = jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is None:
+        try:                    # what the schema cannot say: cross-key checks the pretraining job would make
+            check_recipe(config.get("model", {}), config.get("pretrain", {}))
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
         return
     key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
     if error.validator == "additionalProperties":
