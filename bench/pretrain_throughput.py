@@ -8,7 +8,8 @@ in alternating rounds, and prints the tokens/s of each (the median over all roun
 warm-up excluded, so that a slow minute of a shared machine does not decide the ratio) and, as its LAST line,
 the ratio ours / baseline.
 Both run with the same allocator setting (xstruct.cpu.keep_freed_memory, which our recipe applies).
-On a GPU it also prints model FLOPs utilisation (performance.md §1.1: sparse head for ours, dense for the baseline).
+On a GPU it also prints model FLOPs utilisation (xstruct.model.train_flops_per_token: sparse head for ours,
+dense for the baseline).
 
     python bench/pretrain_throughput.py                     # CPU, 4 layers x 256, vocabulary 32k (the CPU anchor)
     python bench/pretrain_throughput.py --preset default    # CPU, the embedded default model (vocabulary 4k)
@@ -37,7 +38,7 @@ PRESETS = {   # layers, hidden, heads, dropout, seq_len, batch, vocabulary, Bibl
     "paper": {"layers": 8, "hidden": 768, "heads": 12, "dropout": 0.1, "seq_len": 256, "batch": 96, "vocab": 32000,
               "lines": 46000},
 }
-PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}   # dense bf16 FLOP/s (performance.md §1.2)
+PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}   # dense bf16 FLOP/s, vendor datasheets
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 

@@ -1,43 +1,14 @@
 """Which model views each analysis uses, derived from the study config."""
-import copy
-
 import pytest
-import yaml
 from conftest import ROOT, load_config
 
 from xstruct.analysis.plan import AnalysisPlan
 from xstruct.study import ConfigError, Study
 
-# Used only until config.yaml carries its own `analysis:` block.
-PROPOSED = yaml.safe_load("""
-device: auto
-precision: fp32
-batch_size: 64
-max_length: 128
-block_size: 4096
-norm_iters: 5
-csls_k: 10
-models: {mono: mono, bilingual: default, prime: {lang: en2, seed: 2, bilingual: sep_emb}}
-sets:
-  heldout: {format: tsv, path: "results/corpus/bible/heldout/{lang}.tsv", max_sentences: 4000, word_sentences: 2000}
-  corpus: {format: lines, path: ["results/corpus/bible/{lang}.a.txt", "results/corpus/bible/{lang}.b.txt"],
-           max_sentences: 5000, types: {min_count: 3, max_vocab: 20000}, embeddings: true}
-bli: {pairs: [fr, de, ru, zh], set: corpus, train: "results/dict/en-{xx}.train.txt",
-      test: "results/dict/en-{xx}.test.txt",
-      fasttext: {dim: 100, epochs: 5, min_count: 3, window: 5, minn: 3, maxn: 6, skipgram: true}}
-retrieval: {pairs: [fr, de, ru, zh], train_set: heldout, eval_set: heldout, n_train: 3000, n_eval: 1000}
-cka: {pairs: [en2, fr, de, ru, zh], settings: [mono, bi, random], set: heldout, n_sentences: 1000,
-      debiased: false, random_seed: 1, correlate: {setting: mono, mapped: true}}
-alignment: {pairs: [fr, ru, zh], settings: [mono, bi], set: heldout, n_sentences: 2000, test_fraction: 0.1,
-            symmetrize: intersection, eflomal: {model: 3, n_samplers: 3, null_prior: 0.2, rel_iterations: 1.0}}
-""")
-
 
 @pytest.fixture
 def config():
-    cfg = load_config()
-    cfg.setdefault("analysis", copy.deepcopy(PROPOSED))
-    return cfg
+    return load_config()
 
 
 def test_views_follow_the_paper(config):

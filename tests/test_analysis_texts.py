@@ -50,8 +50,12 @@ def test_fetched_sets_resolve_to_where_the_fetch_rule_writes():
     assert set_paths(sets, "xnli", "en2") == ["results/data/sets/xnli/dev-en.tsv", "results/data/sets/xnli/test-en.tsv"]
     assert set_paths(sets, "tatoeba-fr", "fr") == ["results/data/sets/tatoeba/tatoeba.fra-eng.fra"]
     assert set_paths(sets, "heldout", "fr") == ["results/corpus/bible/heldout/fr.tsv"]
-    with pytest.raises(ValueError, match=r"analysis.sets.tatoeba: give either `path`"):
-        resolve_sets({"tatoeba": {"format": "tatoeba", "url": "https://example.org", "path": "x", "codes": {}}})
+    # an overlay that gives local files wins over the download settings it inherits (or sets to null)
+    local = resolve_sets({"tatoeba": {"format": "tatoeba", "url": "https://example.org", "path": "/data/laser",
+                                      "codes": {"fr": "fra"}},
+                          "xnli": {"format": "xnli", "hub": None, "path": "/data/xnli/test-{lang}.tsv"}})
+    assert set_paths(local, "tatoeba-fr", "fr") == ["/data/laser/tatoeba.fra-eng.fra"]
+    assert set_paths(local, "xnli", "de") == ["/data/xnli/test-de.tsv"]
 
 
 def test_tatoeba_fetch_writes_the_files_the_local_loader_reads(shared_data, tmp_path, monkeypatch):

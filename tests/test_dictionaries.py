@@ -185,3 +185,30 @@ def test_unreachable_muse_url_is_one_clear_line():
                                          r"dictionaries.sources.<lang>.path") as err:
         D.load_pairs({"source": "muse", "path": "http://127.0.0.1:9/muse"}, "fr")
     assert "\n" not in str(err.value)
+
+
+def test_muse_train_and_test_are_used_as_muse_split_them(tmp_path):
+    """MUSE's own files decide train and test (not a re-split by this corpus's frequencies); a MUSE folder
+    without them (only en-xx.txt) falls back to the frequency-rank rule."""
+    muse = tmp_path / "muse"
+    muse.mkdir()
+    given = {"train": [("house", "maison"), ("water", "eau"), ("king", "roi")],
+             "test": [("the", "le"), ("shepherd", "berger")]}       # "the" is the corpus's most frequent word
+    for part, span in D.MUSE_SPLITS.items():
+        (muse / f"en-fr.{span}.txt").write_text("".join(f"{en} {xx}\n" for en, xx in given[part]), encoding="utf-8")
+    corpus = tmp_path / "en.txt"
+    corpus.write_text("the king and the house\nthe water of the shepherd\n" * 3, encoding="utf-8")
+    paths = {p: str(tmp_path / f"en-fr.{p}.txt") for p in ("all", "train", "test")}
+    stats = D.build_dictionary({"source": "muse", "path": str(muse)}, "fr", None, [str(corpus)], (0, 2), (2, 4),
+                               paths, str(tmp_path / "stats.json"))
+    read = {p: [tuple(l.split("\t")) for l in Path(paths[p]).read_text(encoding="utf-8").splitlines()] for p in paths}
+    assert read["train"] == given["train"] and read["test"] == given["test"]
+    assert stats["split"] == {"train": "en-fr.0-5000.txt", "test": "en-fr.5000-6500.txt"}
+    for f in muse.glob("en-fr.*.txt"):                                 # only the full dictionary
+        f.unlink()
+    (muse / "en-fr.txt").write_text("".join(f"{en} {xx}\n" for part in given.values() for en, xx in part),
+                                    encoding="utf-8")
+    stats = D.build_dictionary({"source": "muse", "path": str(muse)}, "fr", None, [str(corpus)], (0, 2), (2, 4),
+                               paths, str(tmp_path / "stats.json"))
+    assert stats["split"] == {"train_ranks": [0, 2], "test_ranks": [2, 4]}
+    assert ("the", "le") in [tuple(l.split("\t")) for l in Path(paths["train"]).read_text().splitlines()]

@@ -130,7 +130,7 @@ def test_corrupt_checkpoint_is_reported_and_set_aside(vocab, tmp_path, capsys):
 def test_incompatible_checkpoint_is_set_aside_but_a_longer_budget_resumes(vocab, tmp_path, capsys):
     pretrain(**spec(vocab, tmp_path, steps=20))
     pretrain(**spec(vocab, tmp_path, steps=40))           # only the budget changed: resume
-    assert "at step 20" in capsys.readouterr().err
+    assert "at step 20, continuing to a larger budget (20 -> 40 steps)" in capsys.readouterr().err
     pretrain(**spec(vocab, tmp_path, steps=40, lr=5e-4))   # another trajectory: set aside, start over
     err = capsys.readouterr().err
     assert "written for another setup" in err and "resumed" not in err
@@ -175,6 +175,27 @@ def test_two_process_ddp_trains_in_lockstep_and_exports(vocab, tmp_path, monkeyp
     for lang in ("en", "fr"):
         model = AutoModelForMaskedLM.from_pretrained(tmp_path / "out" / lang)
         assert torch.isfinite(model(input_ids=torch.tensor([[2, 10, 11, 3]])).logits).all()
+
+
+def test_preemption_signal_to_the_launcher_reaches_every_rank_and_the_rerun_resumes(vocab, tmp_path, monkeypatch):
+    """SLURM's --signal=USR1 reaches the job's launcher: torchrun and both ranks must checkpoint and exit 138."""
+    from xstruct.pretrain import launch
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    s = spec(vocab, tmp_path, steps=200)
+    (tmp_path / "spec.json").write_text(json.dumps(s))
+    code = "import json, sys; from xstruct.pretrain import launch; launch(json.load(open(sys.argv[1])), gpus=2)"
+    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "spec.json")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    wait_for_checkpoint(proc, tmp_path / "ckpt" / "last.pt", timeout=120)
+    proc.send_signal(signal.SIGUSR1)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGUSR1, err[-3000:]
+    assert "caught SIGUSR1" in err
+    step = torch.load(tmp_path / "ckpt" / "last.pt", weights_only=True)["step"]
+    assert 0 < step < 200 and not (tmp_path / "out" / "metrics.json").exists()
+    launch(s, gpus=2)                                  # the requeued job resumes where the ranks stopped
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["steps"] == 200 and metrics["world_size"] == 2
 
 
 def test_metrics_say_whether_each_language_left_the_unigram_plateau(reference):
@@ -258,3 +279,82 @@ def test_report_table_names_the_trained_runs_still_on_the_plateau(reference, tmp
     assert len(table) == 1 + 6 and table[0].startswith("run,lang,control,tokens")
     assert write_pretraining_report([str(paths[1]), str(paths[2])], {"random_init"}, tmp_path / "t2") == \
         "All 1 trained runs left the unigram plateau in every language"
+
+
+# ---------------------------------------------------------------- faults: nothing silently wrong, a rerun repairs
+
+def overwrite_tensor_bytes(path: Path, tensor: torch.Tensor) -> None:
+    """Replace the first bytes of `tensor`'s data inside the checkpoint file (the zip still reads)."""
+    raw = path.read_bytes()
+    needle = tensor.contiguous().view(torch.uint8).numpy().tobytes()[:64]
+    at = raw.index(needle)
+    path.write_bytes(raw[:at] + bytes(255 - b for b in needle) + raw[at + len(needle):])
+
+
+@pytest.mark.parametrize("damage", ["header", "tensor data"])
+def test_a_damaged_best_checkpoint_is_caught_and_a_plain_rerun_rebuilds_it(vocab, tmp_path, capsys, damage):
+    ref = pretrain(**spec(vocab, tmp_path / "ref", steps=20))
+    pretrain(**spec(vocab, tmp_path, steps=20))
+    best = tmp_path / "ckpt" / "best.pt"
+    if damage == "header":
+        best.write_bytes(os.urandom(64) + best.read_bytes()[64:])
+    else:
+        model = torch.load(best, weights_only=True)["model"]
+        overwrite_tensor_bytes(best, model[next(k for k in model if k.endswith("word.weight"))])
+    capsys.readouterr()
+    metrics = pretrain(**spec(vocab, tmp_path, steps=20))       # a plain rerun, nothing deleted by hand
+    err = [l for l in capsys.readouterr().err.splitlines() if "checkpoint" in l]
+    assert any("best.pt is" in l and "moved to best.pt.corrupt-" in l for l in err), err
+    assert any("training restarts from step 0" in l for l in err), err
+    assert metrics["best"] == ref["best"]                          # the same trajectory, retrained
+    assert all(torch.isfinite(w).all() for w in weights(tmp_path).values())
+
+
+def test_a_budget_below_the_checkpoint_retrains_instead_of_exporting_the_longer_run(vocab, tmp_path, capsys):
+    short = pretrain(**spec(vocab, tmp_path / "short", steps=20))
+    pretrain(**spec(vocab, tmp_path, steps=40))
+    capsys.readouterr()
+    metrics = pretrain(**spec(vocab, tmp_path, steps=20))
+    err = capsys.readouterr().err
+    assert "beyond this run's budget of 20 steps" in err and "resumed" not in err
+    assert metrics["steps"] == 20 and metrics["best"] == short["best"]
+
+
+def test_token_ids_changed_in_place_are_another_trajectory(vocab, tmp_path, capsys):
+    import shutil
+    mine = shutil.copytree(vocab, tmp_path / "vocab")
+    pretrain(**spec(mine, tmp_path, steps=20))
+    ids_path = mine / "ids" / "en.a.npy"
+    ids = np.load(ids_path)
+    ids[1000:1100] = ids[2000:2100]                                # same length, other content
+    np.save(ids_path, ids)
+    capsys.readouterr()
+    pretrain(**spec(mine, tmp_path, steps=40))
+    err = capsys.readouterr().err
+    assert "written for another setup" in err and "resumed" not in err
+
+
+def test_killed_saves_and_old_set_aside_checkpoints_are_cleaned_up(vocab, tmp_path):
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    (ckpt / ".last.pt.x1y2.tmp").write_bytes(b"half a checkpoint")
+    for tag in ("corrupt-20260101-000000", "incompatible-20260102-000000", "corrupt-20260103-000000"):
+        (ckpt / f"last.pt.{tag}").write_bytes(b"old")
+        time.sleep(0.01)
+    pretrain(**spec(vocab, tmp_path, steps=20))
+    assert not list(ckpt.glob(".*.tmp"))
+    assert [p.name for p in ckpt.glob("last.pt.*-*")] == ["last.pt.corrupt-20260103-000000"]   # the newest stays
+
+
+def test_export_refuses_non_finite_weights(vocab, tmp_path):
+    s = spec(vocab, tmp_path, steps=20)
+    pretrain(**s)
+    recipe = PretrainRecipe(s["run"], ModelConfig.from_dict(MODEL), PretrainConfig.from_dict(s["pretrain"]),
+                            vocab, tmp_path / "out", tmp_path / "ckpt")
+    recipe.setup()
+    best = recipe.ckpt.load("best")
+    word = next(k for k in best["model"] if k.endswith("word.weight"))
+    best["model"][word][5, 0] = float("nan")
+    recipe.ckpt.save("best", best)                                  # a valid file holding a diverged model
+    with pytest.raises(RuntimeError, match=rf"best.pt: non-finite weights in {word}"):
+        recipe.export()

@@ -209,3 +209,32 @@ def test_ud_reads_syntactic_words(shared_data):
         assert all(t["heads"].count(0) == 1 for t in trees)
     with pytest.raises(TaskDataError, match="not found"):
         ud.read_treebank(str(shared_data / "ud"), "UD_French-GSD/fr_gsd", "train")
+
+
+# ------------------------------------------- the same loaders on small fixtures of our own (no shared data needed)
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_ud_fixture_keeps_syntactic_words_not_multiword_ranges_or_empty_nodes():
+    (a, b) = ud.read_treebank(str(FIXTURES / "ud"), "UD_French-Mini/fr_mini", "dev")
+    assert a["id"] == "fr-mini-1" and a["words"] == ["Il", "parle", "à", "le", "peuple", "."]   # not "au"
+    assert a["heads"] == [2, 0, 5, 5, 2, 2] and a["deprels"][4] == "obl:arg"
+    assert b["words"] == ["Pierre", "répondit", "et", "Jean", "aussi", "."]                    # no empty node 4.1
+    with pytest.raises(TaskDataError, match=r"fr_mini-ud-test.conllu: CoNLL-U file not found"):
+        ud.read_treebank(str(FIXTURES / "ud"), "UD_French-Mini/fr_mini", "test")
+
+
+def test_wikiann_fixture_strips_the_language_prefix_and_splits_on_blank_lines():
+    sents = wikiann.read_xtreme_tsv(FIXTURES / "wikiann" / "dev-en.tsv", "en")
+    assert [s["words"] for s in sents] == [["Peter", "went", "to", "New", "York"], ["The", "United", "Nations", "met"]]
+    assert sents[0]["tags"] == ["B-PER", "O", "O", "B-LOC", "I-LOC"]
+
+
+def test_xnli_fixture_and_a_bad_label_named_by_line(tmp_path):
+    rows = xnli.read_local(FIXTURES / "xnli" / "test-fr.tsv")
+    assert [(r["a"], r["b"], r["label"]) for r in rows][1] == ("Il parle au peuple.", "Il dit quelque chose.",
+                                                               "entailment")
+    bad = tmp_path / "test-fr.tsv"
+    bad.write_text("a\tb\tmaybe\n", encoding="utf-8")
+    with pytest.raises(TaskDataError, match=r"test-fr.tsv:1: expected premise<TAB>hypothesis<TAB>label"):
+        xnli.read_local(bad)

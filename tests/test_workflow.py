@@ -90,8 +90,10 @@ def test_rerun_does_nothing_and_html_report(smoke_run):
 @pytest.mark.parametrize("config, expected", [
     # analysis_set: XNLI dev + test for en, fr, de, ru, zh and Tatoeba's two sides for four pairs; MUSE, no dictd
     # bilingual: 10 conditions + the random-init control on three pairs, Default en-de, Sep Emb en-en'
+    # nothing of the embedded study: no Bible or Debian text, held-out verses, cross-references or dictd packages
     ("paper", {"pretrain_bilingual": 35, "pretrain_monolingual": 6, "finetune": 99, "corpus_hub": None,
-               "analysis_set": 18, "debian_package": 0}),
+               "analysis_set": 18, "debian_package": 0, "corpus_debian": 0, "corpus_bible": 0, "corpus_heldout": 0,
+               "corpus_crossref": 0}),
     ("bible-long", {"pretrain_bilingual": 35, "pretrain_monolingual": 6}),
 ])
 def test_full_study_plans_on_the_slurm_profile(tmp_path, config, expected):

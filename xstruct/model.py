@@ -201,7 +201,8 @@ class MaskedLM(nn.Module):
 
 
 def train_flops_per_token(cfg: ModelConfig, seq_len: int, vocab: int, predicted_fraction: float) -> float:
-    """Training FLOPs per token (performance.md §1.1): 6N dense + attention + sparse MLM head."""
+    """Training FLOPs per token: 6 per dense weight (forward 2, backward 4), attention scores and mixing
+    (12 L d S), and the MLM head (transform + tied softmax) only at the predicted share of the positions."""
     d, L = cfg.hidden, cfg.layers
     n_dense = L * (4 * d * d + 2 * d * cfg.ffn_ratio * d)
     return 6 * n_dense + 12 * L * d * seq_len + 6 * (d * d + d * vocab) * predicted_fraction

@@ -28,7 +28,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .checkpoint import Checkpoints, fingerprint
+from .checkpoint import Checkpoints, array_digest, fingerprint
 from .codeswitch import CodeSwitcher
 from .cpu import cpu_has_bf16, keep_freed_memory
 from .io import atomic_write, read_json, write_json
@@ -150,7 +150,10 @@ class PretrainRecipe:
         if self.total_steps < 1 and pretrained:
             raise ValueError(f"pretrain: the budget (max_steps={cfg.max_steps}, max_tokens={cfg.max_tokens}) "
                              f"is less than one step of {self.tokens_per_step} tokens")
+        # the content, not only the size, of every array the run reads decides its trajectory
         self.data_setup = {"tokens": {l: [len(a) for a in arrays[l]] for l in self.langs}, "lines": lines,
+                           "sha256": {l: [array_digest(a) for a in (*arrays[l], self.valid[l], self.maps[l])]
+                                      for l in self.langs},
                            "vocab": {"global_size": self.global_size, "sizes": size}}
 
     def samplers(self) -> list[StreamSampler]:
@@ -194,10 +197,20 @@ class PretrainRecipe:
         setup = {"run": self.run, "model": asdict(self.model_cfg), "world": self.world, "bf16": self.bf16,
                  "pretrain": {k: v for k, v in asdict(self.cfg).items() if k not in PretrainConfig.SCHEDULE_ONLY},
                  "data": self.data_setup}
+        if self.cfg.curriculum or self.cfg.schedule == "linear":    # then the budget shapes the whole trajectory
+            setup["total_steps"] = self.total_steps
         self.ckpt = Checkpoints(self.checkpoint_dir, fingerprint(setup), log=self.say)
         self.step, self.train_seconds, self.best, self.log_rows = 0, 0.0, None, []
         state = self.ckpt.load("last")
         if state is None:
+            return
+        if state["step"] > self.total_steps:
+            self.ckpt.set_aside("last", "beyond-budget", f"at step {state['step']}, beyond this run's budget of "
+                                f"{self.total_steps} steps: training restarts")
+            return
+        if state["best"] is not None and self.ckpt.load("best") is None:
+            self.ckpt.set_aside("last", "orphaned", "without its best.pt (missing or set aside), whose weights it "
+                                "cannot rebuild: training restarts from step 0 on the same trajectory")
             return
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
@@ -205,15 +218,17 @@ class PretrainRecipe:
         self.step, self.train_seconds = state["step"], state["train_seconds"]
         self.best, self.log_rows = state["best"], state["log"]
         mine = state["ranks"][self.rank]
-        for sampler, state in zip(self.samplers(), mine["samplers"]):
-            sampler.load_state_dict(state)
+        for sampler, saved in zip(self.samplers(), mine["samplers"]):
+            sampler.load_state_dict(saved)
         self.mask_gen.set_state(mine["mask_gen"])
         torch.set_rng_state(mine["torch_rng"])
         if self.device.type == "cuda":
             torch.cuda.set_rng_state(mine["cuda_rng"])
         if self.switcher:
             self.switcher.load_state_dict(mine["switcher"])
-        self.say(f"resumed {self.run['id']} from {self.ckpt.path('last')} at step {self.step}")
+        grown = (f", continuing to a larger budget ({state['total_steps']} -> {self.total_steps} steps)"
+                 if state.get("total_steps", self.total_steps) < self.total_steps else "")
+        self.say(f"resumed {self.run['id']} from {self.ckpt.path('last')} at step {self.step}{grown}")
 
     # ------------------------------------------------------------------ train
     def train(self) -> None:
@@ -352,7 +367,7 @@ class PretrainRecipe:
             dist.all_gather_object(ranks, mine)
         if self.rank != 0:
             return
-        self.ckpt.save("last", {"step": self.step, "model": self.model.state_dict(),
+        self.ckpt.save("last", {"step": self.step, "total_steps": self.total_steps, "model": self.model.state_dict(),
                                 "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                                 "train_seconds": self.train_seconds, "best": self.best, "log": self.log_rows,
                                 "ranks": ranks})
@@ -392,6 +407,10 @@ class PretrainRecipe:
         best = self.ckpt.load("best")
         if best is None:
             raise RuntimeError(f"{self.ckpt.path('best')}: no best checkpoint to export (training did not evaluate)")
+        bad = [k for k, v in best["model"].items() if v.is_floating_point() and not torch.isfinite(v).all()]
+        if bad:
+            raise RuntimeError(f"{self.ckpt.path('best')}: non-finite weights in {bad[0]} (training diverged); "
+                               f"not exported: lower pretrain.lr or check the data, then delete the checkpoints")
         self.model.load_state_dict(best["model"])
         metrics = self.metrics()
         export_run(self.model, self.maps, self.vocab_dir, self.out_dir, self.run, metrics)
@@ -443,16 +462,51 @@ def pretrain(run: dict, model: dict, pretrain: dict, vocab_dir: str, out_dir: st
             dist.destroy_process_group()
 
 
+PREEMPTION_SIGNALS = (signal.SIGTERM, signal.SIGUSR1)     # SLURM: --signal=USR1@<seconds>, scancel, requeue
+
+
+def _die_with_parent() -> None:
+    """In the torchrun child (Linux): if the launcher is killed, torchrun gets SIGTERM and the ranks checkpoint."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))      # PR_SET_PDEATHSIG
+
+
 def launch(spec: dict, gpus: int = 0) -> None:
-    """Run `pretrain(**spec)` here, or under torchrun with one process per GPU when there are several."""
+    """Run `pretrain(**spec)` here, or under torchrun with one process per GPU when there are several.
+
+    Under torchrun a pre-emption signal sent to this launcher (SLURM signals the job's processes) is forwarded to
+    torchrun, which forwards it to every rank (`--signals-to-handle`): the ranks checkpoint together and exit, and
+    the launcher exits with 128 + the signal so the scheduler requeues the job. torchrun runs in its own session,
+    so each signal reaches it once, through here (and SIGTERM if the launcher dies)."""
     if gpus <= 1:
         pretrain(**spec)
         return
     path = Path(spec["checkpoint_dir"]) / "launch.json"
     with atomic_write(path) as f:
         json.dump(spec, f)
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={gpus}",
-                    "-m", "xstruct.pretrain", str(path)], check=True)
+    handled = ",".join(s.name for s in (*PREEMPTION_SIGNALS, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT))
+    proc = subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                             f"--nproc_per_node={gpus}", f"--signals-to-handle={handled}",
+                             "--shutdown-timeout=900",                # a paper-scale checkpoint takes a while
+                             "-m", "xstruct.pretrain", str(path)], start_new_session=True,
+                            preexec_fn=_die_with_parent)
+    caught = []
+
+    def forward(signum, _frame):
+        if not caught:                   # once: a second signal would interrupt torchrun's orderly shutdown
+            caught.append(signum)
+            proc.send_signal(signum)
+    previous = {s: signal.signal(s, forward) for s in (*PREEMPTION_SIGNALS, signal.SIGINT)}
+    try:
+        code = proc.wait()
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+    if caught:
+        raise Preempted(128 + caught[0])
+    if code:
+        raise subprocess.CalledProcessError(code, proc.args)
 
 
 if __name__ == "__main__":   # torchrun entry point: python -m xstruct.pretrain spec.json

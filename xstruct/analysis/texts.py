@@ -10,6 +10,7 @@ A set is a config entry `analysis.sets.<name>` with a `format`:
 Instead of a local `path`, a tatoeba set may name a `url` (the folder of LASER's files) and an xnli set a `hub`
 dataset + `revision` (+ `splits`, default dev and test): the files are then fetched by the pipeline into
 results/data/sets/<name>/ (xstruct.analysis.fetch) in the same layout, and `resolve_sets` points `path` there.
+A `path` given wins over `url` / `hub`.
 `alias` maps a language onto another's files (en' reads the English sentences in the paper configuration).
 Words are whitespace tokens of the returned text. Text from outside the pipeline (`raw: true`, the default for
 tatoeba and xnli) is normalised and segmented (jieba for zh) exactly as the corpora are.
@@ -26,7 +27,9 @@ FETCH_ROOT = "results/data/sets"
 
 
 def fetched(spec: dict) -> bool:
-    return FETCHED.get(spec.get("format")) in spec
+    """Fetched by the pipeline: names a `url` / `hub` and no local `path` (a path given wins, so that an overlay
+    config points a fetched set at local copies without having to remove the download settings)."""
+    return spec.get(FETCHED.get(spec.get("format"), "")) is not None and spec.get("path") is None
 
 
 def resolve_sets(sets: dict) -> dict:
@@ -34,9 +37,6 @@ def resolve_sets(sets: dict) -> dict:
     out = {}
     for name, spec in sets.items():
         if fetched(spec):
-            if "path" in spec:
-                raise ValueError(f"analysis.sets.{name}: give either `path` (local files) or "
-                                 f"`{FETCHED[spec['format']]}` (fetched), not both")
             folder = f"{FETCH_ROOT}/{name}"
             spec = {**spec, "path": folder if spec["format"] == "tatoeba" else
                     [f"{folder}/{split}-{{lang}}.tsv" for split in spec.get("splits", ["dev", "test"])]}

