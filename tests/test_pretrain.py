@@ -358,3 +358,25 @@ def test_export_refuses_non_finite_weights(vocab, tmp_path):
     recipe.ckpt.save("best", best)                                  # a valid file holding a diverged model
     with pytest.raises(RuntimeError, match=rf"best.pt: non-finite weights in {word}"):
         recipe.export()
+
+
+def test_damaged_exports_and_id_arrays_fail_in_one_line_naming_the_file(reference, tmp_path):
+    import shutil
+
+    from xstruct.finetune import TransferError, load_encoder, load_tokenizer
+    from xstruct.mlm import load_ids, valid_windows
+    view = shutil.copytree(reference[0] / "out" / "en", tmp_path / "en")
+    weights_file = view / "model.safetensors"
+    weights_file.write_bytes(weights_file.read_bytes()[:100])                  # truncated
+    with pytest.raises(TransferError, match=rf"^{view}: cannot load the exported view .*re-export") as err:
+        load_encoder(view)
+    (view / "tokenizer.json").unlink()
+    with pytest.raises(TransferError, match=rf"^{view}: not an exported view \(tokenizer.json missing\)"):
+        load_tokenizer(view)
+    bad = tmp_path / "en.a.npy"
+    bad.write_bytes(b"not numpy at all")
+    with pytest.raises(ValueError, match=rf"^{bad}: not a readable token-id array .*delete it and rerun"):
+        load_ids(bad)
+    with pytest.raises(ValueError, match=r"^ids/en.valid.npy: 3 tokens, shorter than one stream of 32"):
+        valid_windows(np.arange(3), 32, 1024, "ids/en.valid.npy")
+    assert all("\n" not in str(e) for e in (err.value,))

@@ -55,12 +55,17 @@ class TransferError(ValueError):
 def _quiet_load(loader, folder: Path, **kwargs):
     from transformers.utils import logging
 
-    if not (folder / "config.json").is_file():
-        raise TransferError(f"{folder}: not a Hugging Face model folder (config.json missing)")
+    needed = "tokenizer.json" if loader.__name__ == "AutoTokenizer" else "config.json"
+    if not (folder / needed).is_file():
+        raise TransferError(f"{folder}: not an exported view ({needed} missing); rerun Snakemake to export it")
     verbosity = logging.get_verbosity()
     logging.set_verbosity_error()  # the checkpoint's MLM head is unused here, on purpose
     try:
         return loader.from_pretrained(folder, **kwargs)
+    except Exception as err:  # noqa: BLE001 - truncated safetensors, bad JSON, ...: all mean "re-export"
+        why = " ".join(str(err).split())[:100]
+        raise TransferError(f"{folder}: cannot load the exported view ({type(err).__name__}: {why}); "
+                            f"delete the run's results/pretrain folder and rerun Snakemake to re-export it") from None
     finally:
         logging.set_verbosity(verbosity)
 

@@ -21,10 +21,21 @@ class MaskConfig:
     split: tuple = (0.8, 0.1, 0.1)  # of those: [MASK], random token, unchanged
 
 
+REBUILD = "delete it and rerun Snakemake to rebuild it"
+
+
 def load_ids(path: str | Path) -> np.ndarray:
-    arr = np.load(path, mmap_mode="r")
+    """A memory-mapped token-id array; any damage is one line naming the file and what to do."""
+    try:
+        arr = np.load(path, mmap_mode="r")
+    except FileNotFoundError:
+        raise ValueError(f"{path}: token-id array missing; rerun Snakemake to build it") from None
+    except (ValueError, OSError, EOFError) as err:
+        why = " ".join(str(err).split())[:80]
+        raise ValueError(f"{path}: not a readable token-id array ({type(err).__name__}: {why}); "
+                         f"{REBUILD}") from None
     if arr.ndim != 1 or arr.dtype.kind not in "iu":
-        raise ValueError(f"{path}: expected a 1-D integer array of token ids, got {arr.dtype} {arr.shape}")
+        raise ValueError(f"{path}: expected a 1-D integer array of token ids, got {arr.dtype} {arr.shape}; {REBUILD}")
     return arr
 
 
@@ -111,11 +122,12 @@ def left_plateau(masked_acc: float, most_frequent_acc: float) -> bool:
     return masked_acc >= 2 * most_frequent_acc
 
 
-def valid_windows(arr: np.ndarray, seq_len: int, max_tokens: int) -> np.ndarray:
+def valid_windows(arr: np.ndarray, seq_len: int, max_tokens: int, name: str = "validation array") -> np.ndarray:
     """Consecutive non-overlapping windows from the start of a validation array, at most `max_tokens` tokens."""
     n = min(len(arr), max_tokens) // seq_len
     if n == 0:
-        raise ValueError(f"validation array of {len(arr)} tokens is shorter than one stream of {seq_len}")
+        raise ValueError(f"{name}: {len(arr)} tokens, shorter than one stream of {seq_len} (pretrain.seq_len); the "
+                         f"validation text is too short: raise the corpus's valid_fraction")
     return np.asarray(arr[:n * seq_len], dtype=np.int64).reshape(n, seq_len)
 
 

@@ -136,7 +136,8 @@ class PretrainRecipe:
                                                     cfg.codeswitch_prob, cfg.codeswitch_max_rate, cfg.seq_len,
                                                     seed=rank_seed)
         self.valid = {l: self.model_ids(l, valid_windows(load_ids(ids / f"{l}.valid.npy"), cfg.seq_len,
-                                                         cfg.eval_tokens)) for l in self.langs}
+                                                         cfg.eval_tokens, str(ids / f"{l}.valid.npy")))
+                      for l in self.langs}
         self.mask_cfg = MaskConfig(cfg.mask_rate, tuple(cfg.mask_split))
         self.mask_gen = torch.Generator().manual_seed(rank_seed)
         self.tokens_per_step = cfg.batch_size * cfg.seq_len * self.world
