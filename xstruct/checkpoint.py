@@ -30,9 +30,8 @@ def digest(state) -> str:
 
     def walk(x) -> None:
         if isinstance(x, torch.Tensor):
-            t = x.detach().cpu().contiguous().reshape(-1)
-            h.update(f"{t.dtype}{t.numel()}".encode())
-            h.update(t.view(torch.uint8).numpy())
+            h.update(f"{x.dtype}{x.numel()}".encode())
+            h.update(_bytes(x))
         elif isinstance(x, dict):
             for k in sorted(x, key=str):
                 h.update(repr(k).encode())
@@ -48,10 +47,16 @@ def digest(state) -> str:
     return h.hexdigest()
 
 
+def _bytes(x) -> np.ndarray:
+    """The raw bytes of a tensor or array, as a flat uint8 view (no copy where it is already contiguous)."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()
+    return np.ascontiguousarray(x).reshape(-1).view(np.uint8)
+
+
 def array_digest(arr) -> str:
     """sha256 of an array's bytes (memmaps are read in 64 MB chunks)."""
-    flat = np.ascontiguousarray(arr).reshape(-1).view(np.uint8) if not isinstance(arr, torch.Tensor) else \
-        arr.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()
+    flat = _bytes(arr)
     h = hashlib.sha256()
     for i in range(0, len(flat), 1 << 26):
         h.update(flat[i:i + (1 << 26)])
@@ -99,14 +104,13 @@ class Checkpoints:
 
     def set_aside(self, name: str, tag: str, why: str) -> None:
         """Rename checkpoint `name` aside (it stays for inspection) and say why in one line."""
-        if self.path(name).exists():
-            self._set_aside(self.path(name), tag, why)
+        self._set_aside(self.path(name), tag, why)
 
     def _set_aside(self, path: Path, tag: str, why: str) -> None:
         aside = path.with_name(f"{path.name}.{tag}-{time.strftime('%Y%m%d-%H%M%S')}")
         try:
             os.replace(path, aside)
-        except FileNotFoundError:          # another DDP rank set it aside first
+        except FileNotFoundError:          # absent, or another DDP rank set it aside first
             return
         self.log(f"checkpoint {path} is {why}; moved to {aside.name} and not loaded")
 
