@@ -34,6 +34,7 @@ rule corpus_bible:
         f"{RESULTS}/logs/corpus/{{domain}}/{{lang}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/corpus/{{domain}}/{{lang}}.tsv",
+    priority: PRIORITY["pretrain_inputs"]
     threads: 1
     resources:
         mem_mb=1000,
@@ -106,6 +107,7 @@ rule debian_package:
         f"{RESULTS}/logs/debian/{{package}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/debian/{{package}}.tsv",
+    priority: PRIORITY["pretrain_inputs"]
     threads: 1
     resources:
         mem_mb=500,
@@ -136,6 +138,7 @@ rule corpus_debian:
         f"{RESULTS}/logs/corpus/{{domain}}/{{lang}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/corpus/{{domain}}/{{lang}}.tsv",
+    priority: PRIORITY["pretrain_inputs"]
     threads: 2
     resources:
         mem_mb=3000,
@@ -165,6 +168,7 @@ rule corpus_hub:
         f"{RESULTS}/logs/corpus/{{domain}}/{{lang}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/corpus/{{domain}}/{{lang}}.tsv",
+    priority: PRIORITY["pretrain_inputs"]
     threads: 1
     resources:
         mem_mb=4000,
@@ -193,6 +197,7 @@ rule dictionary:
         f"{RESULTS}/logs/dict/en-{{lang}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/dict/en-{{lang}}.tsv",
+    priority: PRIORITY["pretrain_inputs"]
     threads: 1
     resources:
         mem_mb=4000,

@@ -25,6 +25,7 @@ rule pretrain_bilingual:
         f"{RESULTS}/logs/pretrain/{{condition}}.{{l1}}-{{l2}}.s{{seed}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/pretrain/{{condition}}.{{l1}}-{{l2}}.s{{seed}}.tsv",
+    priority: PRIORITY["pretrain"]
     threads: PRETRAIN_RESOURCES.get("threads", 1)
     resources:
         mem_mb=PRETRAIN_RESOURCES.get("mem_mb", 4000),

@@ -25,6 +25,7 @@ rule spm_language:
         f"{RESULTS}/logs/vocab/spm/{{domain}}.{{lang}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/vocab/spm/{{domain}}.{{lang}}.tsv",
+    priority: PRIORITY["pretrain_inputs"]
     threads: 1
     resources:
         mem_mb=4000,
@@ -56,6 +57,7 @@ rule vocab_joint:
         f"{RESULTS}/logs/vocab/joint/{{spec}}/spm.log",
     benchmark:
         f"{RESULTS}/benchmarks/vocab/joint/{{spec}}/spm.tsv",
+    priority: PRIORITY["pretrain_inputs"]
     threads: 1
     resources:
         mem_mb=8000,
@@ -81,6 +83,7 @@ rule vocab_table:
         f"{RESULTS}/logs/vocab/{{vocab}}/table.log",
     benchmark:
         f"{RESULTS}/benchmarks/vocab/{{vocab}}/table.tsv",
+    priority: PRIORITY["pretrain_inputs"]
     threads: 1
     resources:
         mem_mb=2000,
@@ -108,6 +111,7 @@ rule vocab_view:
         f"{RESULTS}/logs/vocab/{{vocab}}/view.{{lang}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/vocab/{{vocab}}/view.{{lang}}.tsv",
+    priority: PRIORITY["pretrain_inputs"]
     threads: 2
     resources:
         mem_mb=4000,
@@ -133,6 +137,7 @@ rule vocab_anchors:
         f"{RESULTS}/logs/vocab/{{vocab}}/anchors.log",
     benchmark:
         f"{RESULTS}/benchmarks/vocab/{{vocab}}/anchors.tsv",
+    priority: PRIORITY["pretrain_inputs"]
     threads: 1
     resources:
         mem_mb=4000,
