@@ -15,6 +15,24 @@ RESULTS = "results"
 VOCAB_IDS = STUDY.vocab_ids
 RUN_IDS = [r.id for r in STUDY.runs]
 
+
+def _drop_stale_manifests():
+    """A corpus part or exported model changed after it was made (Snakemake cannot see edits inside folder
+    outputs, nor edits of an output it does not rerun): remove the manifest that recorded its checksum, a rule
+    output, so this run rebuilds it and everything downstream (xstruct.integrity)."""
+    from xstruct.corpora.text import part_files
+    from xstruct.export import view_files
+    from xstruct.integrity import drop_stale
+
+    said = drop_stale([f"{RESULTS}/corpus/{d}/{l}.stats.json" for d, l in STUDY.corpus_texts()], part_files)
+    said += drop_stale([f"{RESULTS}/pretrain/{r}/sharing.json" for r in RUN_IDS], view_files)
+    for line in said:
+        print(line, file=sys.stderr)
+
+
+if workflow.is_main_process:
+    _drop_stale_manifests()
+
 # Job order on a few cores: everything pretraining reads, then pretraining (the long jobs), then the short jobs
 # that read its exports. Without it the greedy scheduler fills the cores with whichever pretraining is ready and
 # builds the last vocabularies late, so one long run ends alone (measured: the last ~9 min of an 81-min default).

@@ -139,7 +139,7 @@ rule corpus_debian:
     benchmark:
         f"{RESULTS}/benchmarks/corpus/{{domain}}/{{lang}}.tsv",
     priority: PRIORITY["pretrain_inputs"]
-    threads: 2
+    threads: 1   # a 2-thread job starves behind 1-thread jobs on 2 cores
     resources:
         mem_mb=3000,
         runtime=30,

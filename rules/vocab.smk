@@ -112,7 +112,7 @@ rule vocab_view:
     benchmark:
         f"{RESULTS}/benchmarks/vocab/{{vocab}}/view.{{lang}}.tsv",
     priority: PRIORITY["pretrain_inputs"]
-    threads: 2
+    threads: 1   # a 2-thread job starves behind 1-thread jobs on 2 cores; clusters raise it with set-threads
     resources:
         mem_mb=4000,
         runtime=120,

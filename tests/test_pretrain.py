@@ -363,15 +363,16 @@ def test_export_refuses_non_finite_weights(vocab, tmp_path):
 def test_damaged_exports_and_id_arrays_fail_in_one_line_naming_the_file(reference, tmp_path):
     import shutil
 
-    from xstruct.finetune import TransferError, load_encoder, load_tokenizer
+    from xstruct.finetune import load_encoder, load_tokenizer
+    from xstruct.integrity import ArtifactError
     from xstruct.mlm import load_ids, valid_windows
     view = shutil.copytree(reference[0] / "out" / "en", tmp_path / "en")
     weights_file = view / "model.safetensors"
     weights_file.write_bytes(weights_file.read_bytes()[:100])                  # truncated
-    with pytest.raises(TransferError, match=rf"^{view}: cannot load the exported view .*re-export") as err:
+    with pytest.raises(ArtifactError, match=rf"^{view}: cannot load the exported view .*re-export") as err:
         load_encoder(view)
     (view / "tokenizer.json").unlink()
-    with pytest.raises(TransferError, match=rf"^{view}: not an exported view \(tokenizer.json missing\)"):
+    with pytest.raises(ArtifactError, match=rf"^{view}: not an exported view \(tokenizer.json missing\)"):
         load_tokenizer(view)
     bad = tmp_path / "en.a.npy"
     bad.write_bytes(b"not numpy at all")

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .io import atomic_dir, write_json
+from .integrity import ArtifactError, verify
+from .io import atomic_dir, file_entry, read_json, write_json
 from .model import SHARED, MaskedLM
 
 
@@ -87,11 +88,49 @@ def export_view(model: MaskedLM, lang: str, local_to_global: np.ndarray, tokeniz
 def export_run(model: MaskedLM, maps: dict[str, np.ndarray], vocab_dir: Path, out_dir: Path, run: dict,
                metrics: dict) -> None:
     """Every language view, then sharing.json (written after the views: its presence means they are complete)."""
-    separate = []
+    out_dir, separate = Path(out_dir), []
     for lang, m in maps.items():
-        names = export_view(model, lang, m, Path(vocab_dir) / "hf" / lang, Path(out_dir) / lang)
+        names = export_view(model, lang, m, Path(vocab_dir) / "hf" / lang, out_dir / lang)
         separate = separate or names
-    write_json(Path(out_dir) / "sharing.json", {
+    files = {f.relative_to(out_dir).as_posix(): file_entry(f)
+             for lang in maps for f in sorted((out_dir / lang).iterdir()) if f.is_file()}
+    write_json(out_dir / "sharing.json", {
         "separate": separate, "languages": list(maps), "condition": run["condition"], "run": run["id"],
-        "vocab": str(vocab_dir), "best_step": metrics["best_step"],
+        "vocab": str(vocab_dir), "best_step": metrics["best_step"], "files": files,
     })
+
+
+def view_files(sharing_path: str | Path) -> dict[Path, dict]:
+    """Each file of a run's exported views -> the entry sharing.json recorded for it (none before checksums)."""
+    sharing_path = Path(sharing_path)
+    return {sharing_path.parent / rel: e for rel, e in read_json(sharing_path).get("files", {}).items()}
+
+
+def check_view(folder: str | Path) -> None:
+    """Raise integrity.ArtifactError if a file of an exported view is not the one its export wrote."""
+    folder = Path(folder)
+    sharing = folder.parent / "sharing.json"
+    if sharing.is_file():
+        verify({p: e for p, e in view_files(sharing).items() if p.parent == folder}, sharing)
+
+
+def from_export(loader, folder: str | Path, **kwargs):
+    """`loader.from_pretrained(folder)` for an exported view (AutoTokenizer, AutoConfig, AutoModel...), after
+    checking its files against sharing.json; every failure is one ArtifactError line naming the folder."""
+    from transformers.utils import logging
+
+    folder = Path(folder)
+    needed = "tokenizer.json" if loader.__name__ == "AutoTokenizer" else "config.json"
+    if not (folder / needed).is_file():
+        raise ArtifactError(f"{folder}: not an exported view ({needed} missing); rerun Snakemake to export it")
+    check_view(folder)
+    verbosity = logging.get_verbosity()
+    logging.set_verbosity_error()  # an MLM checkpoint loaded as an encoder drops its head, on purpose
+    try:
+        return loader.from_pretrained(folder, **kwargs)
+    except Exception as err:  # noqa: BLE001 - truncated safetensors, bad JSON, ...: all mean "re-export"
+        why = " ".join(str(err).split())[:100]
+        raise ArtifactError(f"{folder}: cannot load the exported view ({type(err).__name__}: {why}); "
+                            f"delete the run's results/pretrain folder and rerun Snakemake to re-export it") from None
+    finally:
+        logging.set_verbosity(verbosity)

@@ -35,6 +35,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from xstruct.cpu import cpu_has_bf16
+from xstruct.export import from_export
 from xstruct.io import read_json, write_json
 from xstruct.tasks.encoding import Pieces, collate, encode, eval_batches, train_batches
 from xstruct.tasks.examples import example_path, read_examples
@@ -52,29 +53,11 @@ class TransferError(ValueError):
 
 # ----------------------------------------------------------------------------------------------- model views
 
-def _quiet_load(loader, folder: Path, **kwargs):
-    from transformers.utils import logging
-
-    needed = "tokenizer.json" if loader.__name__ == "AutoTokenizer" else "config.json"
-    if not (folder / needed).is_file():
-        raise TransferError(f"{folder}: not an exported view ({needed} missing); rerun Snakemake to export it")
-    verbosity = logging.get_verbosity()
-    logging.set_verbosity_error()  # the checkpoint's MLM head is unused here, on purpose
-    try:
-        return loader.from_pretrained(folder, **kwargs)
-    except Exception as err:  # noqa: BLE001 - truncated safetensors, bad JSON, ...: all mean "re-export"
-        why = " ".join(str(err).split())[:100]
-        raise TransferError(f"{folder}: cannot load the exported view ({type(err).__name__}: {why}); "
-                            f"delete the run's results/pretrain folder and rerun Snakemake to re-export it") from None
-    finally:
-        logging.set_verbosity(verbosity)
-
-
 def load_encoder(folder: str | Path) -> nn.Module:
     """A language view's encoder, without the pooler (the heads read token vectors)."""
     from transformers import AutoModel
 
-    return _quiet_load(AutoModel, Path(folder), add_pooling_layer=False)
+    return from_export(AutoModel, Path(folder), add_pooling_layer=False)
 
 
 def max_length_of(folder: str | Path, wanted: int) -> int:
@@ -85,7 +68,7 @@ def max_length_of(folder: str | Path, wanted: int) -> int:
 def load_tokenizer(folder: str | Path):
     from transformers import AutoTokenizer
 
-    return _quiet_load(AutoTokenizer, Path(folder))
+    return from_export(AutoTokenizer, Path(folder))
 
 
 def read_separate(path: str | Path, encoder: nn.Module) -> set[str]:

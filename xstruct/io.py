@@ -75,12 +75,18 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def file_entry(path: str | Path) -> dict:
+    """Size, modification time and sha256 of a file: what xstruct.integrity checks it against later."""
+    st = os.stat(path)
+    return {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha256_file(path)}
+
+
 def text_stats(path: str | Path) -> dict:
-    """Lines, whitespace words, characters and checksum of a UTF-8 text file."""
+    """Lines, whitespace words and characters of a UTF-8 text file, and its file entry."""
     lines = words = chars = 0
     with open(path, encoding="utf-8") as f:
         for line in f:
             lines += 1
             words += len(line.split())
             chars += len(line.rstrip("\n"))
-    return {"lines": lines, "words": words, "characters": chars, "sha256": sha256_file(path)}
+    return {"lines": lines, "words": words, "characters": chars} | file_entry(path)

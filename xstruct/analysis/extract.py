@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from xstruct.export import from_export
 from xstruct.io import atomic_dir, read_json, sha256_file, write_json
 
 INITS = ("trained", "random")
@@ -43,16 +44,14 @@ def load_view(model_dir: str | Path, init: str = "trained", seed: int = 0):
     model_dir = Path(model_dir)
     if init not in INITS:
         raise ValueError(f"model view {model_dir}: init {init!r} must be one of {', '.join(INITS)}")
-    if not (model_dir / "config.json").is_file():
-        raise FileNotFoundError(f"{model_dir}: not a Hugging Face model folder (no config.json)")
-    tok = AutoTokenizer.from_pretrained(model_dir)
+    tok = from_export(AutoTokenizer, model_dir)
     if not tok.is_fast:
         raise ValueError(f"{model_dir}: tokenizer must be a fast tokenizer (tokenizer.json) to map pieces to words")
     if init == "random":
         torch.manual_seed(seed)
-        model = AutoModelForMaskedLM.from_config(AutoConfig.from_pretrained(model_dir))
+        model = AutoModelForMaskedLM.from_config(from_export(AutoConfig, model_dir))
     else:
-        model = AutoModelForMaskedLM.from_pretrained(model_dir)
+        model = from_export(AutoModelForMaskedLM, model_dir)
     return tok, model.base_model.eval()
 
 

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from xstruct.export import from_export
 from xstruct.finetune import (METRIC, TaskModel, label_set, load_encoder, load_tokenizer, max_length_of, predict,
                                score, train_setting)
 from xstruct.tasks import task_kind
@@ -109,7 +110,7 @@ def _encoded(folder: Path, kind: str, labels: list[str], examples: dict[str, lis
 def _architecture(folder: Path) -> tuple[int, int]:
     from transformers import AutoConfig
 
-    cfg = AutoConfig.from_pretrained(folder)
+    cfg = from_export(AutoConfig, folder)
     return cfg.num_hidden_layers, cfg.hidden_size
 
 

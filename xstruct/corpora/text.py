@@ -17,7 +17,8 @@ from typing import Iterable, Iterator
 
 import regex
 
-from xstruct.io import atomic_write, text_stats, write_json
+from xstruct.integrity import verify
+from xstruct.io import atomic_write, read_json, text_stats, write_json
 
 PARTS = ("a", "b", "valid")
 
@@ -183,6 +184,23 @@ def write_parts(lines: Iterable[tuple[str, str]], paths: dict[str, str | Path], 
     stats = {p: text_stats(paths[p]) for p in PARTS}
     write_json(stats_path, stats)
     return stats
+
+
+def part_files(stats_path: str | Path) -> dict[Path, dict]:
+    """Each part file of a corpus (`{lang}.{part}.txt` beside `{lang}.stats.json`) -> its recorded stats."""
+    stats_path = Path(stats_path)
+    lang = stats_path.name.removesuffix(".stats.json")
+    return {stats_path.with_name(f"{lang}.{part}.txt"): s for part, s in read_json(stats_path).items()}
+
+
+def check_parts(paths: Iterable[str | Path]) -> None:
+    """Raise integrity.ArtifactError if a corpus part is not the file its stats.json recorded (a text with no
+    stats.json beside it, such as a user's own file, is taken as it is)."""
+    for path in map(Path, paths):
+        lang, _, part = path.name.removesuffix(".txt").rpartition(".")
+        stats = path.with_name(f"{lang}.stats.json")
+        if stats.is_file():
+            verify({path: read_json(stats).get(part, {})}, stats)
 
 
 def read_lines(paths: Iterable[str | Path]) -> Iterator[str]:

@@ -18,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 from transformers import AutoTokenizer
 
+from xstruct.corpora.text import check_parts
 from xstruct.io import atomic_write, read_json, write_json
 from xstruct.vocab import SEP, UNK
 
@@ -75,6 +76,7 @@ def encode_view(texts: Sequence[str | Path], hf_dir: str | Path, map_path: str |
     """Encode each text of a language view with its tokenizer into outs[i] (+ stats[i])."""
     if not len(texts) == len(outs) == len(stats):
         raise ValueError(f"encode_view: {len(texts)} texts, {len(outs)} outputs and {len(stats)} stats files")
+    check_parts(texts)
     tokenizer = AutoTokenizer.from_pretrained(str(hf_dir))
     to_global = np.load(map_path)
     dtype = id_dtype(read_json(meta)["global_size"])

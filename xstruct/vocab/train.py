@@ -17,7 +17,7 @@ import numpy as np
 import sentencepiece as spm
 from tqdm import tqdm
 
-from xstruct.corpora.text import read_lines
+from xstruct.corpora.text import check_parts, read_lines
 from xstruct.io import atomic_write
 from xstruct.vocab import PAD, SPECIALS, UNK
 
@@ -58,6 +58,7 @@ def _multiplicity(n: int, count: int, rng: np.random.Generator) -> np.ndarray:
 def sample_lines(texts: Mapping[str, Sequence[str | Path]], alpha: float, max_sentences: int,
                  seed: int) -> list[str]:
     """The resampled training lines of every language (language by language, in file order)."""
+    check_parts(p for paths in texts.values() for p in paths)
     n = {lang: sum(count_lines(p) for p in paths) for lang, paths in texts.items()}
     for lang, paths in texts.items():
         if not n[lang]:
