@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from xstruct.cpu import cpu_has_bf16, keep_freed_memory
+from xstruct.hardware import cpu_has_bf16, keep_freed_memory
+from xstruct.vocab import SPECIALS as VOCAB_SPECIALS
 
 PRESETS = {   # layers, hidden, heads, dropout, seq_len, batch, vocabulary, Bible verses for the vocabulary
     "default": {"layers": 4, "hidden": 128, "heads": 2, "dropout": 0.0, "seq_len": 128, "batch": 16, "vocab": 4000,
@@ -39,7 +40,7 @@ PRESETS = {   # layers, hidden, heads, dropout, seq_len, batch, vocabulary, Bibl
               "lines": 46000},
 }
 PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}   # dense bf16 FLOP/s, vendor datasheets
-SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+SPECIALS = list(VOCAB_SPECIALS)
 
 
 def bible_lines(n: int) -> list[str]:

@@ -2,6 +2,8 @@
 # (analysis_features); the per-layer tables for word translation, sentence retrieval, CKA and contextual word
 # alignment read only those arrays. Which views each pair needs comes from xstruct.analysis.plan.
 
+localrules: analysis_set, analysis_cka_correlation   # a download (no network on many nodes), and seconds of work
+
 rule analysis_set:
     output:
         f"{RESULTS}/data/sets/{{name}}/{{file}}",

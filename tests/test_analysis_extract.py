@@ -11,8 +11,9 @@ from xstruct.analysis import extract as ex
 from xstruct.analysis.extract import Features, extract, single_piece_words
 from xstruct.corpora.bible import clean_verse
 from xstruct.corpora.text import segment
+from xstruct.vocab import SPECIALS as VOCAB_SPECIALS
 
-SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+SPECIALS = list(VOCAB_SPECIALS)
 
 
 def bible_db() -> Path:

@@ -2,7 +2,8 @@
 import pytest
 
 from xstruct.analysis.fetch import FetchError, fetch_set_file
-from xstruct.analysis.texts import read_dictionary, read_set, resolve_sets, set_paths
+from xstruct.analysis.texts import read_set, resolve_sets, set_paths
+from xstruct.corpora.dictionaries import read_dictionary
 
 
 def test_muse_dictionary_loader(shared_data):

@@ -6,7 +6,8 @@ import pytest
 from test_pretrain_fixtures import bible_verses, make_vocab, muse_dictionary
 from transformers import AutoTokenizer
 
-from xstruct.codeswitch import CodeSwitcher, read_dictionary
+from xstruct.codeswitch import CodeSwitcher
+from xstruct.corpora.dictionaries import read_dictionary
 from xstruct.mlm import StreamSampler
 
 S = 64
@@ -86,5 +87,5 @@ def test_resumes_from_its_generator_state(setup):
 def test_bad_dictionary_line_is_reported_with_its_place(tmp_path):
     bad = tmp_path / "en-fr.all.txt"
     bad.write_text("house\tmaison\nno tab here\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"en-fr.all.txt:2: expected 'english<TAB>foreign'"):
+    with pytest.raises(ValueError, match=r"en-fr.all.txt:2: expected 'source<TAB>target' or 'source target'"):
         read_dictionary(bad)

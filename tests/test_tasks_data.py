@@ -238,3 +238,20 @@ def test_xnli_fixture_and_a_bad_label_named_by_line(tmp_path):
     bad.write_text("a\tb\tmaybe\n", encoding="utf-8")
     with pytest.raises(TaskDataError, match=r"test-fr.tsv:1: expected premise<TAB>hypothesis<TAB>label"):
         xnli.read_local(bad)
+
+
+def test_unlabelled_test_files_name_the_dev_option_and_it_scores_dev(tmp_path):
+    """XTREME ships PAN-X and XNLI test files without labels: the error says so; test_split: dev uses dev."""
+    labelled = (FIXTURES / "wikiann" / "dev-en.tsv").read_text(encoding="utf-8")
+    for split in ("train", "dev", "test"):
+        (tmp_path / f"{split}-en.tsv").write_text(labelled, encoding="utf-8")
+    (tmp_path / "dev-fr.tsv").write_text(labelled.replace("en:", "fr:"), encoding="utf-8")
+    (tmp_path / "test-fr.tsv").write_text("".join(l.split("\t")[0] + "\n" if l.strip() else l
+                                                  for l in labelled.splitlines(keepends=True)), encoding="utf-8")
+    spec = {"format": "wikiann", "files": {s: str(tmp_path / f"{s}-{{lang}}.tsv") for s in ("train", "dev", "test")}}
+    with pytest.raises(TaskDataError, match=r"test-fr.tsv:1: a token without a tag \(XTREME's test files carry "
+                                            r"none\); set transfer.tasks.ner.test_split: dev"):
+        prepare_task("ner", spec, "en", ["fr"], tmp_path / "task")
+    manifest = prepare_task("ner", {**spec, "test_split": "dev"}, "en", ["fr"], tmp_path / "task")
+    assert manifest["test_split"] == "dev" and manifest["examples"]["fr.test"] == 2
+    assert read_examples(example_path(tmp_path / "task", "fr", "test"), "tag")[0]["words"][0] == "Peter"

@@ -3,6 +3,7 @@
 This is the slowest test (a few minutes on 2 cores): it trains four tiny models and fine-tunes them for real.
 """
 import json
+import os
 import subprocess
 import sys
 
@@ -87,6 +88,22 @@ def test_rerun_does_nothing_and_html_report(smoke_run):
     assert (smoke_run / "report.html").stat().st_size > 10000
 
 
+def test_changed_export_is_re_exported_by_a_plain_rerun(smoke_run):
+    """Snakemake cannot see an edit inside a folder output; the checksums in sharing.json can."""
+    run = smoke_run / "results/pretrain/default.en-fr.s1"
+    weights = run / "fr/model.safetensors"
+    original = weights.read_bytes()
+    data = bytearray(original)
+    data[len(data) // 2:len(data) // 2 + 64] = bytes(64)           # same size, other weights
+    weights.write_bytes(bytes(data))
+    out = snakemake(smoke_run)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert f"{weights.relative_to(smoke_run)}: its content differs from the checksum" in out.stderr
+    assert weights.read_bytes() == original                         # re-exported from the checkpoint
+    result = smoke_run / "results/transfer/punct/default.en-fr.s1.json"
+    assert result.stat().st_mtime > weights.stat().st_mtime - 1     # and the score recomputed on it
+
+
 @pytest.mark.parametrize("config, expected", [
     # analysis_set: XNLI dev + test for en, fr, de, ru, zh and Tatoeba's two sides for four pairs; MUSE, no dictd
     # bilingual: 10 conditions + the random-init control on three pairs, Default en-de, Sep Emb en-en'
@@ -106,3 +123,42 @@ def test_full_study_plans_on_the_slurm_profile(tmp_path, config, expected):
                   if len(line.split()) == 2 and line.split()[1].isdigit())
     for rule, n in expected.items():
         assert (rule in counts) if n is None else int(counts.get(rule, 0)) == n, (rule, counts.get(rule))
+
+
+def _ship(root):
+    """Empty stand-ins for every dataset the local overlay names, laid out as the datasets ship them."""
+    files = [f"wiki/{l}/wiki_00.txt" for l in ("en", "fr", "de", "ru", "zh")] + \
+            [f"cc/{l}.txt" for l in ("fr", "ru", "zh")] + \
+            [f"muse/en-{l}.{span}.txt" for l in ("fr", "de", "ru", "zh") for span in ("0-5000", "5000-6500")] + \
+            ["xtreme/xnli/train-en.tsv", "xtreme/panx/train-en.tsv", "xtreme/panx/dev-en.tsv"] + \
+            [f"xtreme/xnli/{s}-{l}.tsv" for s in ("dev", "test") for l in ("en", "fr", "de", "ru", "zh")] + \
+            [f"xtreme/panx/test-{l}.tsv" for l in ("en", "fr", "ru", "zh")] + \
+            [f"ud/UD_English-EWT/en_ewt-ud-{s}.conllu" for s in ("train", "dev", "test")] + \
+            ["ud/UD_French-GSD/fr_gsd-ud-test.conllu", "ud/UD_Russian-GSD/ru_gsd-ud-test.conllu",
+             "ud/UD_Chinese-GSDSimp/zh_gsdsimp-ud-test.conllu"] + \
+            [f"tatoeba/tatoeba.{c}-eng.{side}" for c in ("fra", "deu", "rus", "cmn") for side in (c, "eng")]
+    for f in files:
+        (root / f).parent.mkdir(parents=True, exist_ok=True)
+        (root / f).write_text("x\n")
+
+
+def test_the_local_overlay_plans_the_paper_study_offline_and_names_a_missing_file(tmp_path):
+    data = tmp_path / "data"
+    _ship(data)
+    overlay = tmp_path / "local.yaml"
+    overlay.write_text((ROOT / "configs/paper-local.example.yaml").read_text().replace("/data/xstruct", str(data)))
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
+           str(tmp_path / "work"), "--profile", str(ROOT / "profiles/slurm"), "--configfile",
+           str(ROOT / "configs/paper.yaml"), str(overlay), "-n"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    counts = dict(line.split() for line in out.stdout.splitlines()
+                  if len(line.split()) == 2 and line.split()[1].isdigit())
+    # Wikipedia in six languages (en' reads English) + Common Crawl in three, no download of any kind
+    assert int(counts["corpus_text"]) == 9 and "corpus_hub" not in counts and "analysis_set" not in counts
+    assert int(counts["pretrain_bilingual"]) == 35 and int(counts["finetune"]) == 99
+    (data / "xtreme/panx/test-ru.tsv").unlink()
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode != 0
+    assert f"config error: transfer.tasks.ner.files.test: {data}/xtreme/panx/test-ru.tsv not found" in out.stdout + out.stderr

@@ -1,11 +1,11 @@
 """Snakemake adapter: zero-shot transfer of one word-level task through per-layer alignment, one en-xx pair."""
-import sys
 
 import torch
 
 from xstruct.analysis.transfer import Recipe, run_alignment_transfer
+from xstruct.io import log_to
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)
+log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 p = snakemake.params
 run_alignment_transfer(snakemake.wildcards.task, p.spec, snakemake.input.data, snakemake.wildcards.xx, p.views,

@@ -1,11 +1,11 @@
 """Snakemake adapter: word translation (BLI) table of one en-xx pair."""
-import sys
 
 import torch
 
 from xstruct.analysis.bli import run_bli
+from xstruct.io import log_to
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)
+log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 i, p = snakemake.input, snakemake.params
 run_bli(i.en, i.xx, i.train, i.test, snakemake.output.table, norm_iters=p.norm_iters, k=p.k, block=p.block,

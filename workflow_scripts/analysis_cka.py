@@ -1,11 +1,11 @@
 """Snakemake adapter: per-layer linear CKA table of one en-xx pair under each model setting."""
-import sys
 
 import torch
 
 from xstruct.analysis.similarity import run_cka
+from xstruct.io import log_to
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)
+log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 i, p = snakemake.input, snakemake.params
 run_cka({s: (i[f"{s}_en"], i[f"{s}_xx"]) for s in p.settings}, snakemake.output.table,

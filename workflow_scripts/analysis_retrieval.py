@@ -1,11 +1,11 @@
 """Snakemake adapter: per-layer parallel sentence retrieval table of one en-xx pair."""
-import sys
 
 import torch
 
 from xstruct.analysis.sentences import run_retrieval
+from xstruct.io import log_to
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)
+log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 i, p = snakemake.input, snakemake.params
 random = {k: i[f"random_{k}"] for k in ("en", "xx", "en_eval", "xx_eval")}

@@ -1,6 +1,6 @@
 # Human cross-references between Bible verses.
-from xstruct.corpora import logging_to
 from xstruct.corpora.bible import build_crossref, locate_db
+from xstruct.io import log_to
 
-with logging_to(snakemake.log[0]):
-    build_crossref(locate_db(snakemake.params.package, snakemake.params.cache), snakemake.output.tsv)
+log_to(snakemake.log[0])
+build_crossref(locate_db(snakemake.params.package, snakemake.params.cache), snakemake.output.tsv)

@@ -1,7 +1,7 @@
 """Snakemake adapter: build every table, figure and the claims report (xstruct.report.build)."""
-import sys
+from xstruct.io import log_to
 
-sys.stderr = open(snakemake.log[0], "w")
+log_to(snakemake.log[0])   # before the report's imports: matplotlib and pandas warnings belong in the log
 
 from pathlib import Path  # noqa: E402
 

@@ -1,8 +1,8 @@
 """Snakemake adapter: prepare one task's English and target-language data files."""
-import sys
 
+from xstruct.io import log_to
 from xstruct.tasks.prepare import prepare_task
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)
+log_to(snakemake.log[0])
 prepare_task(snakemake.wildcards.task, snakemake.params.spec, snakemake.params.source, snakemake.params.targets,
              snakemake.output.folder, heldout=snakemake.params.heldout, crossref=snakemake.input.get("crossref"))

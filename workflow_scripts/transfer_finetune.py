@@ -1,9 +1,9 @@
 """Snakemake adapter: zero-shot transfer of one task for one pretrained run (fine-tune, select, test)."""
-import sys
 
 from xstruct.finetune import finetune_transfer
+from xstruct.io import log_to
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)
+log_to(snakemake.log[0])
 p = snakemake.params
 finetune_transfer(snakemake.wildcards.task, p.spec, snakemake.input.data, p.run_dir, p.target, snakemake.output.json,
                   source=p.source, maps=p.maps, top_k=p.top_k, device=p.device, threads=snakemake.threads)

@@ -1,9 +1,9 @@
 """Snakemake adapter: anchor statistics of a vocabulary from its id arrays."""
-import sys
 
+from xstruct.io import log_to
 from xstruct.vocab.anchors import write_anchor_stats
 
-sys.stderr = open(snakemake.log[0], "w", buffering=1)
+log_to(snakemake.log[0])
 arrays = {}
 for (lang, part), path in zip(snakemake.params.layout, snakemake.input.arrays, strict=True):
     arrays.setdefault(lang, {})[part] = path

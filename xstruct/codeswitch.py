@@ -16,21 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .corpora.dictionaries import read_dictionary
 from .model import N_SPECIALS
 
 WORD_MARK = "\u2581"   # SentencePiece "▁"
-
-
-def read_dictionary(path: str | Path) -> list[tuple[str, str]]:
-    """english<TAB>foreign pairs of a results/dict/en-xx.*.txt file."""
-    pairs = []
-    with open(path, encoding="utf-8") as f:
-        for i, line in enumerate(f, start=1):
-            cols = line.rstrip("\n").split("\t")
-            if len(cols) != 2 or not all(c.strip() for c in cols):
-                raise ValueError(f"{path}:{i}: expected 'english<TAB>foreign', got {line.rstrip()!r}")
-            pairs.append((cols[0].strip(), cols[1].strip()))
-    return pairs
 
 
 class CodeSwitcher:

@@ -34,7 +34,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from xstruct.cpu import cpu_has_bf16
+from xstruct.hardware import cpu_has_bf16, resolve_device
 from xstruct.export import from_export
 from xstruct.io import read_json, write_json
 from xstruct.tasks.encoding import Pieces, collate, encode, eval_batches, train_batches
@@ -281,8 +281,7 @@ def finetune_transfer(task: str, spec: dict, data_dir: str | Path, run_dir: str 
     started = time.time()
     if threads:
         torch.set_num_threads(threads)
-    device = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                          "cpu" if device == "auto" else device)
+    device = resolve_device(device)
     kind = check_spec(spec, task)
     run_dir, data_dir = Path(run_dir), Path(data_dir)
     sharing = run_dir / "sharing.json"

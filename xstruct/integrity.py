@@ -45,8 +45,9 @@ def verify(files: Mapping[Path, Mapping], manifest: Path) -> None:
 
 
 def drop_stale(manifests: Iterable[Path], listed: Callable[[Path], Mapping[Path, Mapping]]) -> list[str]:
-    """Remove every existing manifest that lists a changed file, so Snakemake sees its rule's output missing
-    and rebuilds it (and what depends on it); one line per manifest removed, saying why."""
+    """Remove every existing manifest that lists a changed file, and the changed file: the rule's outputs are
+    then missing, so a plain rerun rebuilds them (and what depends on them), and no job that runs before can
+    read the changed file. One line per manifest removed, saying why."""
     said = []
     for manifest in map(Path, manifests):
         if not manifest.is_file():
@@ -58,6 +59,9 @@ def drop_stale(manifests: Iterable[Path], listed: Callable[[Path], Mapping[Path,
         else:
             why, path = next(((w, p) for p, r in files.items() if (w := changed(p, r))), (None, None))
         if why:
-            manifest.unlink()
-            said.append(f"{path}: {why}; removed {manifest} so that this run rebuilds it")
+            removed = [manifest] + ([path] if path != manifest and path.exists() else [])
+            for f in removed:
+                f.unlink()
+            said.append(f"{path}: {why}; removed {' and '.join(map(str, reversed(removed)))} so that a rerun "
+                        "rebuilds them")
     return said

@@ -1,11 +1,13 @@
-"""Atomic file output, downloads, and small JSON/stat helpers shared by every stage."""
+"""Atomic file output, downloads, a job's log, and small JSON/stat helpers shared by every stage."""
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import shutil
+import sys
 import tempfile
 import urllib.request
 from pathlib import Path
@@ -41,6 +43,18 @@ def atomic_dir(path: str | Path):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def log_to(path: str | Path, mode: str = "w") -> None:
+    """Send the rest of this job's stderr (progress bars, warnings, and the traceback if it fails) and its log
+    records to the rule's log file, the one Snakemake points to. Not a context manager on purpose: the
+    traceback of an uncaught error is printed after every `with` block has exited."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr = open(path, mode, encoding="utf-8", buffering=1)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
 
 
 class FetchError(RuntimeError):

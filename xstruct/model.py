@@ -18,10 +18,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from .configs import ModelConfig
+from .vocab import MASK, SPECIALS
 
 SHARED = "shared"    # ModuleDict key of a part every language uses
-N_SPECIALS = 5       # [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4 in every vocabulary (the artifact contract)
-MASK_ID = 4
+N_SPECIALS = len(SPECIALS)   # [PAD] [UNK] [CLS] [SEP] [MASK]: the same first ids in every vocabulary
+MASK_ID = MASK
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from .checkpoint import Checkpoints, array_digest, fingerprint
 from .codeswitch import CodeSwitcher
-from .cpu import cpu_has_bf16, keep_freed_memory
+from .hardware import cpu_has_bf16, keep_freed_memory, resolve_device
 from .io import atomic_write, read_json, write_json
 from .mlm import (MaskConfig, StreamSampler, global_to_local, left_plateau, load_ids, mask_tokens, sampling_probs,
                   unigram_log_probs, valid_windows)
@@ -88,7 +88,7 @@ class PretrainRecipe:
     def _setup_device(self) -> None:
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
-        cuda = self.cfg.device == "cuda" or (self.cfg.device == "auto" and torch.cuda.is_available())
+        cuda = resolve_device(self.cfg.device).type == "cuda"
         if cuda:
             self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
             torch.cuda.set_device(self.device)

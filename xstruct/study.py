@@ -7,6 +7,7 @@ and scripts never rebuild these names themselves.
 from __future__ import annotations
 
 import csv
+import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,6 +48,22 @@ def validate_config(config: dict, schema_path: str | Path) -> None:
                 "--configfile" if not error.absolute_path else "")
         raise ConfigError(f"{key}: unknown key(s) {', '.join(unknown)}{hint}")
     raise ConfigError(f"{key}: {error.message}")
+
+
+def check_writable(results: str | Path) -> None:
+    """Fail before any job if the results folder or a folder in it cannot take new files: a job would fail
+    only after Snakemake had deleted its previous outputs."""
+    results = Path(results)
+    holder = results
+    while not holder.exists() and holder != holder.parent:
+        holder = holder.parent
+    folders = [holder] + ([p for p in sorted(results.iterdir()) if "." not in p.name] if results.is_dir() else [])
+    for folder in folders:
+        if not folder.is_dir():
+            raise ConfigError(f"{folder}: expected a folder for results, found a file; move it away")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ConfigError(f"{folder}: not writable by this user; fix its permissions or run elsewhere "
+                              "(snakemake --directory)")
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ def bli_table(en: Features, xx: Features, train: list[tuple[str, str]], test: li
 def run_bli(en_dir, xx_dir, train_path, test_path, out_csv, *, norm_iters: int, k: int, block: int,
             fasttext_en=None, fasttext_xx=None, random_en=None, random_xx=None) -> pd.DataFrame:
     from .tables import write_table
-    from .texts import read_dictionary
+    from xstruct.corpora.dictionaries import read_dictionary
 
     rnd = {"random_en": Features(random_en), "random_xx": Features(random_xx)} if random_en else {}
     table = bli_table(Features(en_dir), Features(xx_dir), read_dictionary(train_path), read_dictionary(test_path),

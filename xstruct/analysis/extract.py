@@ -24,17 +24,12 @@ import torch
 from tqdm.auto import tqdm
 
 from xstruct.export import from_export
+from xstruct.hardware import resolve_device
 from xstruct.io import atomic_dir, read_json, sha256_file, write_json
 
 INITS = ("trained", "random")
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "spiece.model")
-
-
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def load_view(model_dir: str | Path, init: str = "trained", seed: int = 0):

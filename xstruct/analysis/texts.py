@@ -115,21 +115,3 @@ def read_set(sets: dict, set_id: str, lang: str) -> list[str]:
         texts = [segment(normalize(t, code), code) for t in texts]
     limit = spec.get("max_sentences")
     return texts[:limit] if limit else texts
-
-
-def read_dictionary(path: str | Path) -> list[tuple[str, str]]:
-    """Word pairs "src<TAB>tgt" (pipeline dictionaries) or "src tgt" (MUSE files), in file order."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: dictionary not found")
-    pairs = []
-    with path.open(encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            line = line.rstrip("\n")
-            if not line.strip():
-                continue
-            fields = line.split("\t") if "\t" in line else line.split()
-            if len(fields) != 2 or not all(fields):
-                raise ValueError(f"{path}:{i}: expected 'source<TAB>target' or 'source target', got {line!r}")
-            pairs.append((fields[0].strip(), fields[1].strip()))
-    return pairs

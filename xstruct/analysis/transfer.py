@@ -29,12 +29,12 @@ from tqdm.auto import tqdm
 from xstruct.export import from_export
 from xstruct.finetune import (METRIC, TaskModel, label_set, load_encoder, load_tokenizer, max_length_of, predict,
                                score, train_setting)
+from xstruct.hardware import resolve_device
 from xstruct.tasks import task_kind
 from xstruct.tasks.encoding import Pieces, encode
 from xstruct.tasks.examples import example_path, read_examples
 
 from .align import Map
-from .extract import resolve_device
 from .tables import write_table
 from .wordalign import load_maps
 

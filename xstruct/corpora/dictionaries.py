@@ -232,6 +232,24 @@ def load_pairs(source: dict, lang: str, pkg_dir: str | Path | None = None) -> li
     return normalize_pairs(READERS[kind](source, lang, pkg_dir), lang)
 
 
+def read_dictionary(path: str | Path) -> list[tuple[str, str]]:
+    """Word pairs "src<TAB>tgt" (pipeline dictionaries) or "src tgt" (MUSE files), in file order."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: dictionary not found")
+    pairs = []
+    with path.open(encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            fields = line.split("\t") if "\t" in line else line.split()
+            if len(fields) != 2 or not all(fields):
+                raise ValueError(f"{path}:{i}: expected 'source<TAB>target' or 'source target', got {line!r}")
+            pairs.append((fields[0].strip(), fields[1].strip()))
+    return pairs
+
+
 def write_pairs(path: str | Path, pairs: Iterable[Pair]) -> None:
     with atomic_write(path) as f:
         f.writelines(f"{en}\t{xx}\n" for en, xx in pairs)

@@ -1,17 +1,16 @@
 """Paper-scale text from the Hugging Face Hub: Wikipedia (`wikimedia/wikipedia`) and the Common Crawl domain
 (`HuggingFaceFW/fineweb-2`), streamed at a pinned revision up to a byte budget.
 
-Documents are split into lines, each filtered like the Debian text, keyed "doc id:line index" and split into
-parts by the same hash. Without network (or with HF_HUB_OFFLINE=1) this fails with one line.
+Documents are split into lines (`text.document_lines`, shared with local text), each filtered like the Debian
+text, keyed "doc id:line index" and split into parts by the same hash. Without network (or with
+HF_HUB_OFFLINE=1) this fails with one line.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
 
-from tqdm import tqdm
-
-from xstruct.corpora.text import LineFilter, write_parts
+from xstruct.corpora.text import LineFilter, document_lines, write_parts
 from xstruct.io import write_json
 
 log = logging.getLogger(__name__)
@@ -42,27 +41,13 @@ def stream_documents(dataset: dict, lang: str) -> Iterator[dict]:
                        "config runs offline)") from None
 
 
-def document_lines(records: Iterable[dict], text_field: str, line_filter: LineFilter, max_bytes: int,
-                   lang: str) -> Iterator[tuple[str, str]]:
-    """(key, line) of filtered document lines until `max_bytes` of UTF-8 text are kept."""
-    kept = 0
-    with tqdm(total=max_bytes, unit="B", unit_scale=True, desc=f"hub text ({lang})", mininterval=5) as bar:
-        for n, record in enumerate(records):
-            if text_field not in record:
-                raise HubError(f"hub corpus {lang!r}: record has no field {text_field!r} "
-                               f"(fields: {', '.join(record)}); set datasets.{lang}.text_field")
-            doc = str(record.get("id", n))
-            for i, raw in enumerate(record[text_field].split("\n")):
-                line = line_filter(raw)
-                if line is None:
-                    continue
-                size = len(line.encode("utf-8")) + 1
-                yield f"{doc}:{i}", line
-                kept += size
-                bar.update(size)
-                if kept >= max_bytes:
-                    return
-    log.warning("hub corpus %r: the dataset ended after %d bytes, below max_bytes=%d", lang, kept, max_bytes)
+def record_texts(records: Iterable[dict], text_field: str, lang: str) -> Iterator[tuple[str, str]]:
+    """(document id, text) of Hub records."""
+    for n, record in enumerate(records):
+        if text_field not in record:
+            raise HubError(f"hub corpus {lang!r}: record has no field {text_field!r} "
+                           f"(fields: {', '.join(record)}); set datasets.{lang}.text_field")
+        yield str(record.get("id", n)), record[text_field]
 
 
 def build_text(dataset: dict, lang: str, cleaning: dict, max_bytes: int, valid_fraction: float,
@@ -70,7 +55,8 @@ def build_text(dataset: dict, lang: str, cleaning: dict, max_bytes: int, valid_f
     """Stream, filter, cap and split one language's Hub text into parts a/b/valid."""
     line_filter = LineFilter.from_config(lang, cleaning)
     records = stream_documents(dataset, lang)
-    lines = document_lines(records, dataset.get("text_field", "text"), line_filter, max_bytes, lang)
+    texts = record_texts(records, dataset.get("text_field", "text"), lang)
+    lines = document_lines(texts, line_filter, max_bytes, f"hub corpus {lang!r}")
     stats = write_parts(lines, paths, stats_path, valid_fraction)
     # a branch name such as `main` moves: keep the commit it resolved to, so the corpus stays traceable
     stats["source"] = {**dataset, "commit": resolved_commit(dataset)}

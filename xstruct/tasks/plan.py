@@ -8,6 +8,7 @@ Config block `transfer`: `source` (the fine-tuning language), `languages` (trans
 from __future__ import annotations
 
 import copy
+import re
 
 from xstruct.tasks import TaskDataError, task_kind
 
@@ -77,12 +78,35 @@ def heldout_files(transfer: dict, name: str, langs: list[str], results: str = "r
     return {l: f"{results}/corpus/bible/heldout/{l}.tsv" for l in langs}
 
 
+def local_files(transfer: dict, name: str) -> dict[str, tuple[str, str]]:
+    """Local data files of an external task ({input name: (config key, path)}): the source language's three
+    splits and the targets' test files, as `files` patterns or a local UD folder name them (URLs and Hub
+    datasets are downloaded by the job instead)."""
+    from xstruct.tasks.ud import treebank_location
+
+    spec = task_spec(transfer, name)
+    source, targets = transfer.get("source", "en"), transfer.get("languages") or []
+    wanted = [(source, s) for s in ("train", "dev", "test")] + [(t, "test") for t in targets if t != source]
+    out = {}
+    for lang, split in wanted:
+        if spec["format"] == "ud" and spec.get("source") and lang in spec.get("treebanks", {}):
+            path, key = treebank_location(spec["source"], spec["treebanks"][lang], split), "source"
+        elif spec["format"] in ("xnli", "wikiann") and split in (spec.get("files") or {}):
+            path, key = spec["files"][split].format(lang=lang), f"files.{split}"
+        else:
+            continue
+        if not re.match(r"^[a-z]+://", path):
+            out[f"{lang}_{split}"] = (f"transfer.tasks.{name}.{key}", path)
+    return out
+
+
 def task_inputs(transfer: dict, name: str, langs: list[str], results: str = "results") -> dict[str, str]:
-    """Snakemake inputs of a task's data preparation: held-out verses and, for xref, the cross-references."""
+    """Snakemake inputs of a task's data preparation: held-out verses and, for xref, the cross-references, or
+    the local data files (so an updated file reruns the task)."""
     inputs = {f"heldout_{l}": p for l, p in heldout_files(transfer, name, langs, results).items()}
     if task_spec(transfer, name)["format"] == "xref":
         inputs["crossref"] = f"{results}/corpus/bible/crossref.tsv"
-    return inputs
+    return inputs | {k: path for k, (_, path) in local_files(transfer, name).items()}
 
 
 def id_maps(run, results: str = "results") -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstruct.io import atomic_dir, write_json
-from xstruct.tasks import TaskDataError, task_kind, ud, wikiann, xnli
+from xstruct.tasks import MissingLabels, TaskDataError, task_kind, ud, wikiann, xnli
 from xstruct.tasks.bible import book_splits, read_crossrefs, read_verses
 from xstruct.tasks.examples import example_path, write_examples
 from xstruct.tasks.punct import verse_examples
@@ -80,6 +80,17 @@ def _external(name: str, spec: dict, lang: str, split: str) -> list[dict]:
     return examples
 
 
+def _external_split(name: str, spec: dict, lang: str, split: str) -> list[dict]:
+    """Examples of one split; "test" reads the `test_split` file (dev where the test files carry no labels)."""
+    read = spec.get("test_split", "test") if split == "test" else split
+    try:
+        return _external(name, spec, lang, read)
+    except MissingLabels as err:
+        hint = (f"; set transfer.tasks.{name}.test_split: dev to score the target languages' dev sets instead "
+                "(the report then labels those columns dev)" if read == "test" else "")
+        raise TaskDataError(f"{err} (XTREME's test files carry none){hint}") from None
+
+
 def prepare_task(name: str, spec: dict, source_lang: str, targets: list[str], out_dir: str | Path,
                  heldout: dict[str, str] | None = None, crossref: str | None = None) -> dict:
     """Write `{lang}.{split}.jsonl` files and `manifest.json` (counts) into `out_dir`, atomically."""
@@ -91,7 +102,7 @@ def prepare_task(name: str, spec: dict, source_lang: str, targets: list[str], ou
             _bible(name, spec, wanted, heldout or {}, crossref, tmp)
         else:
             for lang, split in wanted:
-                write_examples(example_path(tmp, lang, split), _external(name, spec, lang, split))
+                write_examples(example_path(tmp, lang, split), _external_split(name, spec, lang, split))
         counts = {}
         for lang, split in wanted:
             path = example_path(tmp, lang, split)
@@ -103,6 +114,6 @@ def prepare_task(name: str, spec: dict, source_lang: str, targets: list[str], ou
                 raise TaskDataError(f"transfer.tasks.{name}: no {split} examples for {lang}")
             counts[f"{lang}.{split}"] = len(lines)
         manifest = {"task": name, "kind": kind, "format": spec["format"], "source": source_lang,
-                    "targets": list(targets), "examples": counts}
+                    "targets": list(targets), "examples": counts, "test_split": spec.get("test_split", "test")}
         write_json(tmp / "manifest.json", manifest)
     return manifest

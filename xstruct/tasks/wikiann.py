@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xstruct.tasks import TaskDataError
+from xstruct.tasks import MissingLabels, TaskDataError
 from xstruct.tasks.hub import load_hub_split
 
 HUB_SPLITS = {"train": "train", "dev": "validation", "test": "test"}
@@ -29,6 +29,8 @@ def read_xtreme_tsv(path: str | Path, lang: str) -> list[dict]:
                 flush()
                 continue
             parts = line.split("\t")
+            if len(parts) == 1:
+                raise MissingLabels(f"{path}:{i}: a token without a tag")
             if len(parts) != 2 or not (parts[1] == "O" or parts[1][:2] in ("B-", "I-")):
                 raise TaskDataError(f"{path}:{i}: expected token<TAB>BIO-tag")
             token = parts[0][len(lang) + 1:] if parts[0].startswith(f"{lang}:") else parts[0]

@@ -10,7 +10,7 @@ import csv
 import json
 from pathlib import Path
 
-from xstruct.tasks import TaskDataError
+from xstruct.tasks import MissingLabels, TaskDataError
 from xstruct.tasks.hub import load_hub_split
 
 LABELS = ("entailment", "neutral", "contradiction")  # the Hub's class order
@@ -22,6 +22,8 @@ def read_xtreme_tsv(path: str | Path) -> list[dict]:
     out = []
     with path.open(encoding="utf-8", newline="") as f:
         for i, row in enumerate(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), start=1):
+            if len(row) == 2:
+                raise MissingLabels(f"{path}:{i}: premise<TAB>hypothesis without a label")
             if len(row) != 3 or row[2].strip() not in LABELS:
                 raise TaskDataError(f"{path}:{i}: expected premise<TAB>hypothesis<TAB>label with label in "
                                     f"{', '.join(LABELS)}")

@@ -1,4 +1,4 @@
-"""CPU facts and process settings for training on CPU."""
+"""The device a job runs on (`auto`: a GPU if there is one), CPU facts, and process settings for CPU training."""
 from __future__ import annotations
 
 import ctypes
@@ -6,6 +6,15 @@ import ctypes.util
 from pathlib import Path
 
 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4     # glibc mallopt parameters (malloc.h)
+
+
+def resolve_device(name: str):
+    """`auto` | `cpu` | `cuda` (or `cuda:N`) as a torch.device."""
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
 
 
 def cpu_has_bf16() -> bool:
