@@ -1,4 +1,6 @@
-"""Loaders of evaluation sets and dictionaries on the real samples in shared/data."""
+"""Loaders of evaluation sets and dictionaries: on small fixtures of our own, and on the real samples in shared/data."""
+from pathlib import Path
+
 import pytest
 
 from xstruct.analysis.fetch import FetchError, fetch_set_file
@@ -96,3 +98,28 @@ def test_xnli_hub_set_is_written_in_xtreme_format(shared_data, tmp_path, monkeyp
         fetch_set_file("xnli", remote["xnli"], set_paths(remote, "xnli", lang)[0])
         assert read_set(remote, "xnli", lang) == read_set(local, "xnli", lang)
     assert read_set(remote, "xnli", "en2") == read_set(local, "xnli", "en")
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_tatoeba_fixture_is_read_as_parallel_sides():
+    """LASER's layout: tatoeba.<code>-eng.<code> and .eng, line i of one the translation of line i of the other."""
+    sets = {"tatoeba": {"format": "tatoeba", "codes": {"fr": "fra"}, "path": str(FIXTURES / "tatoeba")}}
+    fr, en = read_set(sets, "tatoeba-fr", "fr"), read_set(sets, "tatoeba-fr", "en")
+    assert len(fr) == len(en) == 3 and fr[1] == "Où est la gare ?" and en[1] == "Where is the station?"
+    assert set_paths(sets, "tatoeba-fr", "en") == [str(FIXTURES / "tatoeba" / "tatoeba.fra-eng.eng")]
+    with pytest.raises(ValueError, match=r"analysis.sets.tatoeba.codes: no LASER code for 'de'"):
+        set_paths(sets, "tatoeba-de", "de")
+
+
+def test_muse_fixture_splits_are_used_as_given():
+    """MUSE's own train (0-5000) and test (5000-6500) files, space-separated, read as they are."""
+    from xstruct.corpora.dictionaries import muse_split_files, read_muse_file
+
+    files = muse_split_files(str(FIXTURES / "muse"), "fr")
+    assert files == {"train": str(FIXTURES / "muse" / "en-fr.0-5000.txt"),
+                     "test": str(FIXTURES / "muse" / "en-fr.5000-6500.txt")}
+    assert list(read_muse_file(files["test"])) == [("lighthouse", "phare"), ("harbour", "port")]
+    assert read_dictionary(files["train"])[1] == ("house", "maison")
+    assert muse_split_files(str(FIXTURES / "muse"), "de") is None      # no split files: re-split by frequency
