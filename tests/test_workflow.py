@@ -4,8 +4,10 @@ This is the slowest test (a few minutes on 2 cores): it trains four tiny models 
 """
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -116,7 +118,7 @@ def test_changed_export_is_re_exported_by_a_plain_rerun(smoke_run):
 def test_full_study_plans_on_the_slurm_profile(tmp_path, config, expected):
     """The paper's study dry-runs through the SLURM executor profile on a machine with no cluster."""
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
-           "--profile", str(ROOT / "profiles/slurm"), "--configfile", str(ROOT / f"configs/{config}.yaml"), "-n"]
+           "--workflow-profile", str(ROOT / "profiles/slurm"), "--configfile", str(ROOT / f"configs/{config}.yaml"), "-n"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     counts = dict(line.split() for line in out.stdout.splitlines()
@@ -148,7 +150,7 @@ def test_the_local_overlay_plans_the_paper_study_offline_and_names_a_missing_fil
     overlay = tmp_path / "local.yaml"
     overlay.write_text((ROOT / "configs/paper-local.example.yaml").read_text().replace("/data/xstruct", str(data)))
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
-           str(tmp_path / "work"), "--profile", str(ROOT / "profiles/slurm"), "--configfile",
+           str(tmp_path / "work"), "--workflow-profile", str(ROOT / "profiles/slurm"), "--configfile",
            str(ROOT / "configs/paper.yaml"), str(overlay), "-n"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
@@ -162,3 +164,42 @@ def test_the_local_overlay_plans_the_paper_study_offline_and_names_a_missing_fil
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode != 0
     assert f"config error: transfer.tasks.ner.files.test: {data}/xtreme/panx/test-ru.tsv not found" in out.stdout + out.stderr
+
+
+def test_slurm_jobs_get_the_profiles_resources_and_downloads_stay_local(tmp_path):
+    """What SLURM would receive: stand-in sbatch/sacct/sacctmgr record the plugin's calls (no cluster needed)."""
+    data, bin_dir, calls = tmp_path / "data", tmp_path / "bin", tmp_path / "sbatch.calls"
+    _ship(data)
+    (data / "wiki/en/wiki_00.txt").write_text("This is a sentence with enough words in it for the filter.\n" * 50)
+    overlay = tmp_path / "local.yaml"
+    overlay.write_text((ROOT / "configs/paper-local.example.yaml").read_text().replace("/data/xstruct", str(data)))
+    bin_dir.mkdir()
+    tools = {"sbatch": f'echo "$@" >> {calls}; echo 4242',
+             "sacct": 'if echo "$@" | grep -qi account; then echo myaccount; else echo "4242|FAILED"; fi',
+             "sacctmgr": "echo myaccount", "squeue": "exit 0", "scontrol": "exit 0"}
+    for name, body in tools.items():
+        (bin_dir / name).write_text(f"#!/bin/bash\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
+           str(tmp_path / "work"), "--workflow-profile", str(ROOT / "profiles/slurm"), "--configfile",
+           str(ROOT / "configs/paper.yaml"), str(overlay), "--retries", "0", "--keep-going",
+           "--slurm-init-seconds-before-status-checks", "1", "--seconds-between-status-checks", "1",
+           "results/corpus/wiki/en.stats.json", "results/tasks/ner"]
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                            start_new_session=True)
+    task_log = tmp_path / "work/results/logs/tasks/ner.log"
+    try:        # both jobs start at once; once both are under way, what SLURM was asked is known
+        for _ in range(600):
+            if calls.exists() and task_log.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        time.sleep(2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)                                    # it would poll the stand-in job
+        proc.wait()
+    submitted = calls.read_text().splitlines()
+    assert len(submitted) == 1 and "rule_corpus_text" in submitted[0]         # task_data ran here, not in SLURM
+    sbatch = submitted[0].split(" --wrap=")[0]
+    assert " -p cpu " in sbatch and " -t 600 " in sbatch and " --mem 32000 " in sbatch
+    assert " --cpus-per-task=4" in sbatch                                      # the profile's default-resources
