@@ -21,8 +21,8 @@ RUN_IDS = [r.id for r in STUDY.runs]
 
 def _drop_stale_manifests():
     """A corpus part or exported model changed after it was made (Snakemake cannot see edits inside folder
-    outputs, nor edits of an output it does not rerun): remove the manifest that recorded its checksum, a rule
-    output, so this run rebuilds it and everything downstream (xstruct.integrity)."""
+    outputs, nor edits of an output it does not rerun): remove it and the manifest that recorded its checksum,
+    a rule output, so a plain run rebuilds both and everything downstream (xstruct.integrity)."""
     from xstruct.corpora.text import part_files
     from xstruct.export import view_files
     from xstruct.integrity import drop_stale

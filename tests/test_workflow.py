@@ -118,7 +118,8 @@ def test_changed_export_is_re_exported_by_a_plain_rerun(smoke_run):
 def test_full_study_plans_on_the_slurm_profile(tmp_path, config, expected):
     """The paper's study dry-runs through the SLURM executor profile on a machine with no cluster."""
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
-           "--workflow-profile", str(ROOT / "profiles/slurm"), "--configfile", str(ROOT / f"configs/{config}.yaml"), "-n"]
+           "--workflow-profile", str(ROOT / "profiles/slurm"), "--configfile", str(ROOT / f"configs/{config}.yaml"),
+           "-n"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     counts = dict(line.split() for line in out.stdout.splitlines()
@@ -163,7 +164,8 @@ def test_the_local_overlay_plans_the_paper_study_offline_and_names_a_missing_fil
     (data / "xtreme/panx/test-ru.tsv").unlink()
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode != 0
-    assert f"config error: transfer.tasks.ner.files.test: {data}/xtreme/panx/test-ru.tsv not found" in out.stdout + out.stderr
+    missing = f"config error: transfer.tasks.ner.files.test: {data}/xtreme/panx/test-ru.tsv not found"
+    assert missing in out.stdout + out.stderr
 
 
 def test_slurm_jobs_get_the_profiles_resources_and_downloads_stay_local(tmp_path):

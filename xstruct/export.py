@@ -106,12 +106,20 @@ def view_files(sharing_path: str | Path) -> dict[Path, dict]:
     return {sharing_path.parent / rel: e for rel, e in read_json(sharing_path).get("files", {}).items()}
 
 
+_checked: set[tuple[Path, int]] = set()    # (view, sharing.json mtime) already verified in this process
+
+
 def check_view(folder: str | Path) -> None:
-    """Raise integrity.ArtifactError if a file of an exported view is not the one its export wrote."""
+    """Raise integrity.ArtifactError if a file of an exported view is not the one its export wrote. A job loads
+    a view several times (tokenizer, config, one encoder per setting): its files are hashed once."""
     folder = Path(folder)
     sharing = folder.parent / "sharing.json"
-    if sharing.is_file():
+    if not sharing.is_file():
+        return
+    key = (folder.resolve(), sharing.stat().st_mtime_ns)
+    if key not in _checked:
         verify({p: e for p, e in view_files(sharing).items() if p.parent == folder}, sharing)
+        _checked.add(key)
 
 
 def from_export(loader, folder: str | Path, **kwargs):

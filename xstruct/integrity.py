@@ -2,9 +2,9 @@
 a run is planned, so a file changed after it was made is rebuilt or refused instead of silently used.
 
 A file's entry (`io.file_entry`: bytes, mtime_ns, sha256) is kept in the manifest its rule writes last (a
-corpus's stats.json, a run's sharing.json). Planning compares size and modification time (one stat per file) and hashes
-only a file whose stat changed, so a copy that kept the content costs a hash, not a rebuild. Readers verify the
-sha256, which costs no more than reading the file.
+corpus's stats.json, a run's sharing.json). Planning compares size and modification time (one stat per file)
+and hashes only a file whose stat changed, so a copy that kept the content costs a hash, not a rebuild. Readers
+verify the sha256, which costs no more than reading the file.
 """
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -55,6 +56,11 @@ def log_to(path: str | Path, mode: str = "w") -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     logging.getLogger().addHandler(handler)
     logging.getLogger().setLevel(logging.INFO)
+
+
+def is_url(location: str) -> bool:
+    """A download address (http(s)://, file://, ...) rather than a local path."""
+    return re.match(r"^[a-z]+://", str(location)) is not None
 
 
 class FetchError(RuntimeError):

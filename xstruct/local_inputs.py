@@ -4,18 +4,19 @@ datasets, URLs) are not checked here; they fail in their own job with the addres
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from xstruct.analysis.texts import fetched, set_paths
+from xstruct.corpora.local import text_files
+from xstruct.io import is_url
 from xstruct.tasks.plan import active_tasks, local_files
 
-_URL = re.compile(r"^[a-z]+://")
 
-
-def _text_entry(location: str) -> bool:
-    path = Path(location)
-    return path.is_file() or (path.is_dir() and any(path.glob("*.txt")))
+def _has_text(location: str) -> bool:
+    try:
+        return bool(text_files(location, ""))
+    except FileNotFoundError:
+        return False
 
 
 def local_inputs(config: dict, study, results: str = "results") -> list[tuple[str, str, bool]]:
@@ -24,14 +25,14 @@ def local_inputs(config: dict, study, results: str = "results") -> list[tuple[st
     out = {}
 
     def add(key: str, path: str, exists: bool | None = None) -> None:
-        if not _URL.match(path) and not Path(path).is_relative_to(results) and path not in out:
+        if not is_url(path) and not Path(path).is_relative_to(results) and path not in out:
             out[path] = (key, path, Path(path).is_file() if exists is None else exists)
 
     corpora = config["corpora"]
     for domain, lang in study.corpus_texts():
         if corpora[domain]["source"] == "text":
             location = corpora[domain].get("files", {}).get(lang, "")
-            add(f"corpora.{domain}.files.{lang}", location, _text_entry(location))
+            add(f"corpora.{domain}.files.{lang}", location, _has_text(location))
     for lang in (pair.split("-")[1] for pair in study.dictionary_pairs()):
         source = config["dictionaries"]["sources"][lang]
         if source.get("source") == "muse" and source.get("path"):

@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator
 import regex
 
 from xstruct.corpora.text import is_han, is_word, normalize, read_lines, segment
-from xstruct.io import atomic_write, download, write_json
+from xstruct.io import atomic_write, download, is_url, write_json
 
 log = logging.getLogger(__name__)
 Pair = tuple[str, str]
@@ -118,7 +118,7 @@ def read_cedict() -> Iterator[Pair]:
 
 
 def _open_text(location: str) -> Iterator[str]:
-    if regex.match(r"^[a-z]+://", location):
+    if is_url(location):
         text = download(location, "run online once, or set dictionaries.sources.<lang>.path to a local folder")
         yield from io.StringIO(text.decode("utf-8"))
     else:
@@ -128,7 +128,7 @@ def _open_text(location: str) -> Iterator[str]:
 
 def muse_files(location: str, lang: str) -> list[str]:
     """The full en-xx.txt if present, else every en-xx.*.txt split file of a local folder."""
-    if regex.match(r"^[a-z]+://", location):
+    if is_url(location):
         return [f"{location.rstrip('/')}/en-{lang}.txt"]
     folder = Path(location)
     full = folder / f"en-{lang}.txt"
@@ -144,7 +144,7 @@ MUSE_SPLITS = {"train": "0-5000", "test": "5000-6500"}      # MUSE's own file na
 def muse_split_files(location: str, lang: str) -> dict[str, str] | None:
     """MUSE's train and test files of en-xx at `location` (always named at a URL; in a folder, if both exist)."""
     files = {part: f"{location.rstrip('/')}/en-{lang}.{span}.txt" for part, span in MUSE_SPLITS.items()}
-    if regex.match(r"^[a-z]+://", location) or all(Path(f).is_file() for f in files.values()):
+    if is_url(location) or all(Path(f).is_file() for f in files.values()):
         return files
     return None
 

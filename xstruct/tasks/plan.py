@@ -8,8 +8,8 @@ Config block `transfer`: `source` (the fine-tuning language), `languages` (trans
 from __future__ import annotations
 
 import copy
-import re
 
+from xstruct.io import is_url
 from xstruct.tasks import TaskDataError, task_kind
 
 NOT_RUN_NO_TREEBANK = "not run: no treebank configured"
@@ -95,7 +95,7 @@ def local_files(transfer: dict, name: str) -> dict[str, tuple[str, str]]:
             path, key = spec["files"][split].format(lang=lang), f"files.{split}"
         else:
             continue
-        if not re.match(r"^[a-z]+://", path):
+        if not is_url(path):
             out[f"{lang}_{split}"] = (f"transfer.tasks.{name}.{key}", path)
     return out
 
