@@ -1,6 +1,6 @@
 # Similarity of BERT models (paper §5, Figs. 4-8): every (model view, evaluation set) is encoded once
 # (analysis_features); the per-layer tables for word translation, sentence retrieval, CKA and contextual word
-# alignment read only those arrays. Which views each pair needs comes from xstruct.analysis.plan.
+# alignment read only those arrays. Which views each pair needs comes from xstruct.analysis.analysis_jobs.
 
 localrules: analysis_set, analysis_cka_correlation   # a download (no network on many nodes), and seconds of work
 

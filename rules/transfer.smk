@@ -1,6 +1,6 @@
 # Zero-shot cross-lingual transfer (paper §3.2): each task's data is prepared once (English train/dev/test and the
 # target languages' test sets), then one fine-tuning job per (task, bilingual run) fine-tunes the English view,
-# selects on English dev and tests the target view. Settings: config `transfer` (see xstruct/tasks/plan.py).
+# selects on English dev and tests the target view. Settings: config `transfer` (see xstruct/tasks/transfer_jobs.py).
 
 localrules: task_data   # downloads the Hub datasets (no network on many cluster nodes), then a few CPU minutes
 

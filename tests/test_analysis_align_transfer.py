@@ -12,10 +12,10 @@ from safetensors.torch import load_file
 from test_analysis_extract import tiny_model, verses
 from transformers import AutoModel, AutoTokenizer
 
-from xstruct.analysis import transfer
+from xstruct.analysis import layer_transfer
 from xstruct.analysis.align import fit_map
-from xstruct.analysis.plan import AnalysisPlan
-from xstruct.analysis.transfer import (
+from xstruct.analysis.analysis_jobs import AnalysisPlan
+from xstruct.analysis.layer_transfer import (
     AlignedEncoder,
     Recipe,
     Setting,
@@ -29,7 +29,7 @@ from xstruct.finetune import label_set
 from xstruct.study import ConfigError, Study
 from xstruct.tasks.encoding import Pieces, encode
 from xstruct.tasks.examples import example_path, read_examples, write_examples
-from xstruct.tasks.plan import task_spec
+from xstruct.tasks.transfer_jobs import task_spec
 
 LAYERS = 2
 RECIPE = Recipe(top_layers=1, dropout=0.0, epochs=3, lr=1e-2, batch_size=8)
@@ -86,7 +86,7 @@ def test_frozen_prefix_stays_bit_identical_while_the_top_learns(models, task, sp
         fresh.update(copy.deepcopy(top.state_dict()))
         return top
 
-    monkeypatch.setattr(transfer, "transformer_top", recorded_top)
+    monkeypatch.setattr(layer_transfer, "transformer_top", recorded_top)
     tuned, record = train_top("tag", spec, RECIPE, models["en"], 1, labels, enc["train"], enc["dev"], dev, 0,
                               seed=1, device=torch.device("cpu"))
     saved = {n.removeprefix("bert."): v for n, v in load_file(models["en"] / "model.safetensors").items()}

@@ -6,7 +6,7 @@ import torch
 from test_analysis_extract import tiny_model, verses
 
 from xstruct.analysis.extract import Features, extract
-from xstruct.analysis.similarity import cka_table, correlation_table
+from xstruct.analysis.cka_layers import cka_table, correlation_table
 from xstruct.analysis.wordalign import alignment_table, load_maps, save_maps
 
 
@@ -59,7 +59,7 @@ def test_alignment_maps_on_identity_links_and_aligned_encoder(feats, tmp_path):
 
     from transformers import AutoModel, AutoTokenizer
 
-    from xstruct.analysis.transfer import AlignedEncoder, transformer_top
+    from xstruct.analysis.layer_transfer import AlignedEncoder, transformer_top
     model_dir = trained.manifest["model"]
     tok = AutoTokenizer.from_pretrained(model_dir)
     top = transformer_top(32, layers=1, heads=2, ffn=64, dropout=0.0)

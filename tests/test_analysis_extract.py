@@ -118,7 +118,7 @@ def test_extraction_cache_is_reused_and_analyses_never_encode(en_model, heldout_
     monkeypatch.setattr(ex, "load_view", boom)
     assert extract(en_model, heldout_en, tmp_path / "f", batch_size=16, progress=False) == first
     # an analysis run after extraction reads the arrays only
-    from xstruct.analysis.sentences import retrieval_table
+    from xstruct.analysis.sentence_retrieval import retrieval_table
     table = retrieval_table(Features(tmp_path / "f"), Features(tmp_path / "f"), n_train=20, n_eval=20, seed=1,
                             norm_iters=3, block=8)
     assert (table.loc[table.mapped, "p_at_1"] == 1.0).all()

@@ -15,7 +15,7 @@ from xstruct.analysis.align import (
     procrustes,
 )
 from xstruct.analysis.cka import linear_cka
-from xstruct.analysis.retrieval import precision_at_1, retrieval_p_at_1
+from xstruct.analysis.nn_precision import precision_at_1, retrieval_p_at_1
 
 
 def random_rotation(d, gen):

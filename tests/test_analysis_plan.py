@@ -2,7 +2,7 @@
 import pytest
 from conftest import ROOT, load_config
 
-from xstruct.analysis.plan import AnalysisPlan
+from xstruct.analysis.analysis_jobs import AnalysisPlan
 from xstruct.study import ConfigError, Study
 
 

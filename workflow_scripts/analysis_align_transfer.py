@@ -2,7 +2,7 @@
 
 import torch
 
-from xstruct.analysis.transfer import Recipe, run_alignment_transfer
+from xstruct.analysis.layer_transfer import Recipe, run_alignment_transfer
 from xstruct.io import log_to
 
 log_to(snakemake.log[0])

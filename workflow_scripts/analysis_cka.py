@@ -2,7 +2,7 @@
 
 import torch
 
-from xstruct.analysis.similarity import run_cka
+from xstruct.analysis.cka_layers import run_cka
 from xstruct.io import log_to
 
 log_to(snakemake.log[0])

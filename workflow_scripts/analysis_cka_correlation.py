@@ -1,6 +1,6 @@
 """Snakemake adapter: Pearson correlation across layers between CKA and sentence retrieval, per pair."""
 
-from xstruct.analysis.similarity import run_correlation
+from xstruct.analysis.cka_layers import run_correlation
 from xstruct.io import log_to
 
 log_to(snakemake.log[0])

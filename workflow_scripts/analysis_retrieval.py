@@ -2,7 +2,7 @@
 
 import torch
 
-from xstruct.analysis.sentences import run_retrieval
+from xstruct.analysis.sentence_retrieval import run_retrieval
 from xstruct.io import log_to
 
 log_to(snakemake.log[0])

@@ -1,5 +1,5 @@
 # Hub text (Wikipedia, FineWeb-2) of one language, streamed at a pinned revision up to max_bytes.
-from xstruct.corpora.hub import build_text
+from xstruct.corpora.hub_text import build_text
 from xstruct.io import log_to
 
 log_to(snakemake.log[0])

@@ -41,7 +41,7 @@ from xstruct.tasks.encoding import Pieces, collate, encode, eval_batches, train_
 from xstruct.tasks.examples import example_path, read_examples
 from xstruct.tasks.heads import build_head
 from xstruct.tasks.metrics import accuracy, attachment_scores, span_f1, universal
-from xstruct.tasks.plan import check_spec
+from xstruct.tasks.transfer_jobs import check_spec
 
 METRIC = {"pair": "accuracy", "tag": "f1", "parse": "las"}
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
@@ -221,7 +221,7 @@ def train_setting(kind: str, spec: dict, setting: dict, seed: int, source_dir: P
     """Fine-tune one setting with one seed on the source language; return the model at its best dev epoch.
 
     `make_encoder` (called after seeding) replaces the source view: its parameters that require grad learn, and
-    source_dir / separate_path are not read (the contextual-alignment transfer of xstruct.analysis.transfer)."""
+    source_dir / separate_path are not read (the contextual-alignment transfer of xstruct.analysis.layer_transfer)."""
     rng = seed_everything(seed)
     if make_encoder is None:
         encoder = load_encoder(source_dir)

@@ -9,7 +9,7 @@ from pathlib import Path
 from xstruct.analysis.texts import fetched, set_paths
 from xstruct.corpora.local import text_files
 from xstruct.io import is_url
-from xstruct.tasks.plan import active_tasks, local_files
+from xstruct.tasks.transfer_jobs import active_tasks, local_files
 
 
 def _has_text(location: str) -> bool:

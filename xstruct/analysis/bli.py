@@ -14,7 +14,7 @@ import torch
 from .align import fit_map
 from .extract import Features
 from .fasttext import fasttext_vectors
-from .retrieval import retrieval_p_at_1
+from .nn_precision import retrieval_p_at_1
 
 
 def bli_scores(src_words: list[str], src_vecs: torch.Tensor, tgt_words: list[str], tgt_vecs: torch.Tensor,
@@ -87,12 +87,12 @@ def bli_table(en: Features, xx: Features, train: list[tuple[str, str]], test: li
 
 def run_bli(en_dir, xx_dir, train_path, test_path, out_csv, *, norm_iters: int, k: int, block: int,
             fasttext_en=None, fasttext_xx=None, random_en=None, random_xx=None) -> pd.DataFrame:
-    from .tables import write_table
+    from .csv_tables import write_csv_table
     from xstruct.corpora.dictionaries import read_dictionary
 
     rnd = {"random_en": Features(random_en), "random_xx": Features(random_xx)} if random_en else {}
     table = bli_table(Features(en_dir), Features(xx_dir), read_dictionary(train_path), read_dictionary(test_path),
                       norm_iters=norm_iters, k=k, block=block, fasttext_en=fasttext_en, fasttext_xx=fasttext_xx,
                       **rnd)
-    write_table(table, out_csv)
+    write_csv_table(table, out_csv)
     return table

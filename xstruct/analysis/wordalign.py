@@ -19,7 +19,7 @@ from xstruct.io import atomic_write
 
 from .align import Map, fit_map
 from .extract import Features
-from .retrieval import retrieval_p_at_1
+from .nn_precision import retrieval_p_at_1
 
 Links = list[set[tuple[int, int]]]
 SYMMETRIZE = ("intersection", "union", "grow-diag-final-and")
@@ -161,10 +161,10 @@ def run_links(sets: dict, set_id: str, xx: str, n_sentences: int, out_links, *, 
 
 def run_alignment(links_path, xx_dir, en_dir, out_csv, out_maps, *, test_fraction: float, seed: int,
                   norm_iters: int, block: int) -> pd.DataFrame:
-    from .tables import write_table
+    from .csv_tables import write_csv_table
 
     table, maps = alignment_table(Features(xx_dir), Features(en_dir), read_links(links_path),
                                   test_fraction=test_fraction, seed=seed, norm_iters=norm_iters, block=block)
     save_maps(out_maps, maps)
-    write_table(table, out_csv)
+    write_csv_table(table, out_csv)
     return table

@@ -7,9 +7,9 @@ from xstruct.io import atomic_write, write_json
 from xstruct.report.claims import Evidence, check_claims, load_claims, state_counts
 from xstruct.report.manifest import build_manifest
 from xstruct.report.pretraining import write_pretraining_report
-from xstruct.report.similarity import write_similarity_report
-from xstruct.report.transfer import write_transfer_report
-from xstruct.tasks.plan import requested_tasks
+from xstruct.report.similarity_section import write_similarity_report
+from xstruct.report.transfer_section import write_transfer_report
+from xstruct.tasks.transfer_jobs import requested_tasks
 
 
 def build_report(study, config: dict, transfer_results: list[str], analysis_inputs: dict[str, list[str]],

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from xstruct.io import atomic_dir, write_json
 from xstruct.tasks import MissingLabels, TaskDataError, task_kind, ud, wikiann, xnli
-from xstruct.tasks.bible import book_splits, read_crossrefs, read_verses
+from xstruct.tasks.verse_splits import book_splits, read_crossrefs, read_verses
 from xstruct.tasks.examples import example_path, write_examples
 from xstruct.tasks.punct import verse_examples
 from xstruct.tasks.xref import build_pairs, pair_examples

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstruct.tasks import MissingLabels, TaskDataError
-from xstruct.tasks.hub import load_hub_split
+from xstruct.tasks.hub_datasets import load_hub_split
 
 HUB_SPLITS = {"train": "train", "dev": "validation", "test": "test"}
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from xstruct.tasks import MissingLabels, TaskDataError
-from xstruct.tasks.hub import load_hub_split
+from xstruct.tasks.hub_datasets import load_hub_split
 
 LABELS = ("entailment", "neutral", "contradiction")  # the Hub's class order
 HUB_SPLITS = {"train": "train", "dev": "validation", "test": "test"}

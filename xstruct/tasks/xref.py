@@ -11,7 +11,7 @@ from collections import defaultdict
 import numpy as np
 
 from xstruct.tasks import SPLITS, TaskDataError
-from xstruct.tasks.bible import book, chapter
+from xstruct.tasks.verse_splits import book, chapter
 
 LABELS = ("crossref", "same_chapter", "other_book")
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .align import IterNorm, fit_map
 from .extract import Features, same_sentences
-from .retrieval import retrieval_p_at_1
+from .nn_precision import retrieval_p_at_1
 
 
 def split(n: int, n_eval: int, n_train: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +59,7 @@ def run_retrieval(en_dir, xx_dir, out_csv, *, n_train: int, n_eval: int, seed: i
     """xx sentences (queries) mapped onto English ones (keys); see `retrieval_table`. The `encoder` column says
     whose features: `trained`, or `random` for the randomly initialised encoders of `random` (keys en, xx,
     en_eval, xx_eval: folders), the control that says what no pretraining gives."""
-    from .tables import write_table
+    from .csv_tables import write_csv_table
 
     encoders = {"trained": {"en": en_dir, "xx": xx_dir, "en_eval": en_eval_dir, "xx_eval": xx_eval_dir}}
     if random:
@@ -73,5 +73,5 @@ def run_retrieval(en_dir, xx_dir, out_csv, *, n_train: int, n_eval: int, seed: i
                                 tgt_eval=Features(d["en_eval"]) if separate else None)
         tables.append(table.assign(encoder=name))
     table = pd.concat(tables, ignore_index=True)
-    write_table(table, out_csv)
+    write_csv_table(table, out_csv)
     return table

@@ -7,7 +7,7 @@ import pandas as pd
 
 from xstruct.report import figures
 from xstruct.report.table1 import DELTA, collect_transfer, display_labels, side_by_side, table1
-from xstruct.report.tables import write_table
+from xstruct.report.table_formats import write_table
 
 
 def write_transfer_report(result_paths: list[str], study, tasks: dict[str, dict], skipped: dict[str, str],

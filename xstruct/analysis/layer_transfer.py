@@ -35,7 +35,7 @@ from xstruct.tasks.encoding import Pieces, encode
 from xstruct.tasks.examples import example_path, read_examples
 
 from .align import Map
-from .tables import write_table
+from .csv_tables import write_csv_table
 from .wordalign import load_maps
 
 SETTINGS = ("mono", "bi", "bi+align")
@@ -137,7 +137,7 @@ def transfer_sweep(kind: str, spec: dict, train: list[dict], dev: list[dict], te
                    layers: list[int] | None = None, desc: str = "") -> pd.DataFrame:
     """One row per (setting, layer): English dev score of the selected epoch, target test score, metric name.
 
-    `spec` holds the task's fine-tuning settings (`xstruct.tasks.plan.task_spec`); `train`/`dev` are English
+    `spec` holds the task's fine-tuning settings (`xstruct.tasks.transfer_jobs.task_spec`); `train`/`dev` are English
     examples, `test` the target language's."""
     if not settings:
         raise ValueError("alignment transfer: no settings to run")
@@ -217,6 +217,6 @@ def run_alignment_transfer(task: str, spec: dict, data_dir: str | Path, target: 
             for lang, split in ((source, "train"), (source, "dev"), (target, "test"))}
     table = transfer_sweep(kind, spec, data["train"], data["dev"], data["test"], settings, recipe, seed=seed,
                            device=resolve_device(device), desc=f"{task} {source}-{target}")
-    write_table(table, out_csv)
+    write_csv_table(table, out_csv)
     print(f"{task} {source}-{target}: {len(table)} rows in {time.time() - started:.1f} s", file=sys.stderr)
     return table

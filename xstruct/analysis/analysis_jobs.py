@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from xstruct.study import ConfigError, Study
 from xstruct.tasks import TaskDataError, task_kind
-from xstruct.tasks.plan import active_tasks, transfer_runs
+from xstruct.tasks.transfer_jobs import active_tasks, transfer_runs
 
 RESULTS = "results"
 SETTINGS = ("mono", "bi", "random")

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from xstruct.report import figures
-from xstruct.report.tables import write_table
+from xstruct.report.table_formats import write_table
 
 
 def read_pairs(paths: list[str | Path], stem_to_pair=lambda p: Path(p).stem) -> pd.DataFrame:

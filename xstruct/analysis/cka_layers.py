@@ -7,7 +7,7 @@ from scipy.stats import pearsonr
 
 from .cka import linear_cka
 from .extract import Features, same_sentences
-from .sentences import split
+from .sentence_retrieval import split
 
 
 def cka_table(settings: dict[str, tuple[Features, Features]], *, n_sentences: int, seed: int,
@@ -47,19 +47,19 @@ def correlation_table(cka: dict[str, pd.DataFrame], retrieval: dict[str, pd.Data
 def run_cka(settings: dict[str, tuple[str, str]], out_csv, *, n_sentences: int, seed: int,
             debiased: bool) -> pd.DataFrame:
     """settings: name -> (English-side extraction folder, other-side extraction folder)."""
-    from .tables import write_table
+    from .csv_tables import write_csv_table
 
     table = cka_table({s: (Features(a), Features(b)) for s, (a, b) in settings.items()},
                       n_sentences=n_sentences, seed=seed, debiased=debiased)
-    write_table(table, out_csv)
+    write_csv_table(table, out_csv)
     return table
 
 
 def run_correlation(cka_csvs: dict[str, str], retrieval_csvs: dict[str, str], out_csv, *, setting: str,
                     mapped: bool) -> pd.DataFrame:
-    from .tables import read_table, write_table
+    from .csv_tables import read_csv_table, write_csv_table
 
-    table = correlation_table({p: read_table(c) for p, c in cka_csvs.items()},
-                              {p: read_table(r) for p, r in retrieval_csvs.items()}, setting=setting, mapped=mapped)
-    write_table(table, out_csv)
+    table = correlation_table({p: read_csv_table(c) for p, c in cka_csvs.items()},
+                              {p: read_csv_table(r) for p, r in retrieval_csvs.items()}, setting=setting, mapped=mapped)
+    write_csv_table(table, out_csv)
     return table
