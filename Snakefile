@@ -2,7 +2,7 @@
 # The embedded default runs on one CPU offline; `--configfile configs/paper.yaml` is the paper's scale.
 from snakemake.utils import min_version
 
-min_version("9.0")
+min_version("9.27")
 
 
 # The embedded default, wherever the working directory is (--directory); --configfile merges over it.

@@ -3,7 +3,7 @@
 For each language view of a run: masked-token accuracy on held-out verses (15% of pieces masked, the same positions
 for both models), next to always answering the most frequent piece. For the pair: held-out verse retrieval (P@1,
 cosine) in the model's own space and after Procrustes maps learned on 300 and 3,000 other held-out verses, at the
-best layer. Prints one table; the numbers the README quotes come from here.
+best layer. Prints one table; the retrieval numbers of docs/results.md come from here.
 
     python bench/emergence.py results/pretrain/default.en-fr.s1 [--heldout results/corpus/bible/heldout]
 """
@@ -16,7 +16,7 @@ import torch
 from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer
 
 from xstruct.analysis.align import fit_map
-from xstruct.analysis.retrieval import retrieval_p_at_1
+from xstruct.analysis.nn_precision import retrieval_p_at_1
 
 
 def load(view: Path, random_init: bool):
