@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer
 
+from xstruct import paths
 from xstruct.analysis.align import fit_map
 from xstruct.analysis.nn_precision import retrieval_p_at_1
 
@@ -78,7 +79,7 @@ def pair_counts(text: str) -> list[int]:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path)
-    ap.add_argument("--heldout", type=Path, default=Path("results/corpus/bible/heldout"))
+    ap.add_argument("--heldout", type=Path, default=Path(paths.heldout_verses("bible", "en")).parent)
     ap.add_argument("--maps", type=pair_counts, default="0,300,3000",
                     help="verse pairs to learn each Procrustes map from, comma-separated (0: no map)")
     ap.add_argument("--n-eval", type=int, default=1000)

@@ -32,6 +32,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from xstruct import paths  # noqa: E402
 from xstruct.mlm import left_plateau  # noqa: E402
 
 
@@ -46,7 +47,7 @@ def run_spec(config: dict, run_id: str) -> tuple[dict, str]:
     """The run as the pipeline hands it to the recipe, and its vocabulary folder."""
     from xstruct.study import Study
     run = Study(config, ROOT).run(run_id)
-    return run.spec(config["parallel"]), str(ROOT / "results" / "vocab" / run.vocab_id)
+    return run.spec(config["parallel"]), str(ROOT / paths.vocab(run.vocab_id))
 
 
 def train_recipe(name: str, recipe: dict, base: dict, config: dict, run_id: str, out: Path, max_tokens: int,
@@ -171,7 +172,7 @@ def main():
     ap.add_argument("--stop-after", type=float, default=1.5,
                     help="stop a recipe at this multiple of the step at which it left the plateau (0: never stop)")
     ap.add_argument("--jobs", type=int, default=1, help="recipes trained at once, one thread each")
-    ap.add_argument("--out", type=Path, default=ROOT / "results" / "plateau")
+    ap.add_argument("--out", type=Path, default=ROOT / paths.RESULTS / "plateau")
     args = ap.parse_args()
 
     grid_file = yaml.safe_load(args.grid.read_text())

@@ -1,19 +1,107 @@
 # Similarity of BERT models (paper §5, Figs. 4-8): every (model view, evaluation set) is encoded once
 # (analysis_features); the per-layer tables for word translation, sentence retrieval, CKA and contextual word
 # alignment read only those arrays. Which views each pair needs comes from xstruct.analysis.analysis_jobs.
+from xstruct.analysis.analysis_jobs import AnalysisPlan
+from xstruct.analysis.texts import resolve_sets, set_paths, split_set_id
+from xstruct.tasks.transfer_jobs import task_spec
+
+# Without an `analysis:` block the rules stay defined but plan nothing; settings are looked up lazily (A()).
+# Sets read from pipeline artifacts or fetched by rule analysis_set get their `path` here.
+try:
+    if "analysis" in config:
+        config["analysis"]["sets"] = resolve_sets(config["analysis"]["sets"])
+    APLAN = AnalysisPlan(STUDY, config) if "analysis" in config else None
+except (ConfigError, ValueError) as err:
+    raise WorkflowError(f"config error: {err}") from None
+
+
+def analysis_targets():
+    return APLAN.targets() if APLAN else []
+
+
+def A(*keys):
+    """A setting under config `analysis`, looked up when a job is planned."""
+    value = config["analysis"]
+    for k in keys:
+        value = value[k]
+    return value
+
+
+def _param(*keys):
+    return lambda wc: A(*keys)
+
+
+def _pair_set(name, xx):
+    return APLAN.set_id(A(name, "set"), xx)
+
+
+def _set_spec(set_id):
+    """Only the named set's entry, so that editing another set re-runs nothing."""
+    name = split_set_id(set_id)[0]
+    return {name: A("sets", name)}
+
+
+def _correlation_pairs():
+    return APLAN.correlation_pairs() if APLAN else []
+
+
+def _bli_inputs(wc):
+    s = A("bli")
+    out = {"en": APLAN.mono("en").features(s["set"]), "xx": APLAN.mono(wc.xx).features(s["set"]),
+           "random_en": APLAN.random("en").features(s["set"]), "random_xx": APLAN.random(wc.xx).features(s["set"]),
+           "train": paths.dictionary(wc.xx, "train"), "test": paths.dictionary(wc.xx, "test")}
+    if s.get("fasttext"):
+        out |= {"fasttext_en": paths.fasttext("en"), "fasttext_xx": paths.fasttext(wc.xx)}
+    return out
+
+
+def _retrieval_inputs(wc):
+    """The monolingual models' features, and (random_*) their randomly initialised encoders': the control."""
+    train, test = APLAN.retrieval_sets(wc.xx)
+    out = {}
+    for prefix, (en, xx) in {"": (APLAN.mono("en"), APLAN.mono(wc.xx)),
+                             "random_": (APLAN.random("en"), APLAN.random(wc.xx))}.items():
+        out |= {f"{prefix}en": en.features(train), f"{prefix}xx": xx.features(train),
+                f"{prefix}en_eval": en.features(test), f"{prefix}xx_eval": xx.features(test)}
+    return out
+
+
+def _cka_inputs(wc):
+    set_id = _pair_set("cka", wc.xx)
+    out = {}
+    for setting, (en, xx) in APLAN.cka_views(wc.xx).items():
+        out[f"{setting}_en"], out[f"{setting}_xx"] = en.features(set_id), xx.features(set_id)
+    return out
+
+
+def _alignment_inputs(wc):
+    set_id = _pair_set("alignment", wc.xx)
+    en, xx = APLAN.alignment_views(wc.xx, wc.setting)
+    return {"links": f"{paths.alignment(wc.xx)}/links.txt", "en": en.features(set_id), "xx": xx.features(set_id)}
+
+
+def _alignment_transfer_inputs(wc):
+    out = {"data": paths.task_data(wc.task)}
+    for setting, v in APLAN.transfer_views(wc.xx).items():
+        key = setting.replace("+", "_")
+        out[f"{key}_en"], out[f"{key}_xx"] = v["source"], v["target"]
+        if v["maps"]:
+            out[f"{key}_maps"] = v["maps"]
+    return out
+
 
 localrules: analysis_set, analysis_cka_correlation   # a download (no network on many nodes), and seconds of work
 
 rule analysis_set:
     output:
-        f"{RESULTS}/data/sets/{{name}}/{{file}}",
+        f"{paths.fetched_set('{name}')}/{{file}}",
     wildcard_constraints:
         name=r"[a-z][a-z0-9_]*",
         file=r"[^/]+",
     params:
         spec=lambda wc: A("sets", wc.name),
     log:
-        f"{RESULTS}/logs/data/sets/{{name}}/{{file}}.log",
+        f"{paths.LOGS}/data/sets/{{name}}/{{file}}.log",
     threads: 1
     resources:
         mem_mb=4000,
@@ -28,10 +116,10 @@ rule analysis_set:
 
 rule analysis_features:
     input:
-        model=lambda wc: f"{RESULTS}/pretrain/{wc.run}/{wc.view}",
+        model=lambda wc: paths.view(wc.run, wc.view),
         texts=lambda wc: set_paths(A("sets"), wc.set, wc.text),
     output:
-        features=directory(f"{RESULTS}/analysis/features/{{init}}/{{run}}/{{view}}/{{set}}.{{text}}"),
+        features=directory(paths.features("{init}", "{run}", "{view}", "{set}", "{text}")),
     wildcard_constraints:
         init=r"trained|random",
         view=r"[a-z][a-z0-9]*",
@@ -45,9 +133,9 @@ rule analysis_features:
         device=_param("device"),
         precision=_param("precision"),
     log:
-        f"{RESULTS}/logs/analysis/features/{{init}}/{{run}}/{{view}}/{{set}}.{{text}}.log",
+        f"{paths.LOGS}/analysis/features/{{init}}/{{run}}/{{view}}/{{set}}.{{text}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/analysis/features/{{init}}/{{run}}/{{view}}/{{set}}.{{text}}.tsv",
+        f"{paths.BENCHMARKS}/analysis/features/{{init}}/{{run}}/{{view}}/{{set}}.{{text}}.tsv",
     threads: 1
     resources:
         mem_mb=8000,
@@ -65,14 +153,14 @@ rule analysis_fasttext:
     input:
         texts=lambda wc: APLAN.training_texts(APLAN.mono(wc.lang)),
     output:
-        vectors=directory(f"{RESULTS}/analysis/fasttext/{{lang}}"),
+        vectors=directory(paths.fasttext("{lang}")),
     params:
         seed=config["seed"],
         fasttext=_param("bli", "fasttext"),
     log:
-        f"{RESULTS}/logs/analysis/fasttext/{{lang}}.log",
+        f"{paths.LOGS}/analysis/fasttext/{{lang}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/analysis/fasttext/{{lang}}.tsv",
+        f"{paths.BENCHMARKS}/analysis/fasttext/{{lang}}.tsv",
     threads: 1
     resources:
         mem_mb=4000,
@@ -89,7 +177,7 @@ rule analysis_bli:
     input:
         unpack(_bli_inputs),
     output:
-        table=f"{RESULTS}/analysis/bli/en-{{xx}}.csv",
+        table=paths.analysis_table("bli", "{xx}"),
     wildcard_constraints:
         xx=r"[a-z][a-z0-9]*",
     params:
@@ -97,9 +185,9 @@ rule analysis_bli:
         k=_param("csls_k"),
         block=_param("block_size"),
     log:
-        f"{RESULTS}/logs/analysis/bli/en-{{xx}}.log",
+        f"{paths.LOGS}/analysis/bli/en-{{xx}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/analysis/bli/en-{{xx}}.tsv",
+        f"{paths.BENCHMARKS}/analysis/bli/en-{{xx}}.tsv",
     threads: 1
     resources:
         mem_mb=8000,
@@ -116,7 +204,7 @@ rule analysis_retrieval:
     input:
         unpack(_retrieval_inputs),
     output:
-        table=f"{RESULTS}/analysis/retrieval/en-{{xx}}.csv",
+        table=paths.analysis_table("retrieval", "{xx}"),
     wildcard_constraints:
         xx=r"[a-z][a-z0-9]*",
     params:
@@ -126,9 +214,9 @@ rule analysis_retrieval:
         norm_iters=_param("norm_iters"),
         block=_param("block_size"),
     log:
-        f"{RESULTS}/logs/analysis/retrieval/en-{{xx}}.log",
+        f"{paths.LOGS}/analysis/retrieval/en-{{xx}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/analysis/retrieval/en-{{xx}}.tsv",
+        f"{paths.BENCHMARKS}/analysis/retrieval/en-{{xx}}.tsv",
     threads: 1
     resources:
         mem_mb=4000,
@@ -145,7 +233,7 @@ rule analysis_cka:
     input:
         unpack(_cka_inputs),
     output:
-        table=f"{RESULTS}/analysis/cka/en-{{xx}}.csv",
+        table=paths.analysis_table("cka", "{xx}"),
     wildcard_constraints:
         xx=r"[a-z][a-z0-9]*",
     params:
@@ -154,9 +242,9 @@ rule analysis_cka:
         seed=config["seed"],
         debiased=_param("cka", "debiased"),
     log:
-        f"{RESULTS}/logs/analysis/cka/en-{{xx}}.log",
+        f"{paths.LOGS}/analysis/cka/en-{{xx}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/analysis/cka/en-{{xx}}.tsv",
+        f"{paths.BENCHMARKS}/analysis/cka/en-{{xx}}.tsv",
     threads: 1
     resources:
         mem_mb=4000,
@@ -171,18 +259,18 @@ rule analysis_cka:
 
 rule analysis_cka_correlation:
     input:
-        cka=[f"{RESULTS}/analysis/cka/en-{xx}.csv" for xx in _correlation_pairs()],
-        retrieval=[f"{RESULTS}/analysis/retrieval/en-{xx}.csv" for xx in _correlation_pairs()],
+        cka=[paths.analysis_table("cka", xx) for xx in _correlation_pairs()],
+        retrieval=[paths.analysis_table("retrieval", xx) for xx in _correlation_pairs()],
     output:
-        table=f"{RESULTS}/analysis/cka/correlation.csv",
+        table=paths.correlation_table(),
     params:
         pairs=[f"en-{xx}" for xx in _correlation_pairs()],
         setting=_param("cka", "correlate", "setting"),
         mapped=_param("cka", "correlate", "mapped"),
     log:
-        f"{RESULTS}/logs/analysis/cka/correlation.log",
+        f"{paths.LOGS}/analysis/cka/correlation.log",
     benchmark:
-        f"{RESULTS}/benchmarks/analysis/cka/correlation.tsv",
+        f"{paths.BENCHMARKS}/analysis/cka/correlation.tsv",
     threads: 1
     resources:
         mem_mb=1000,
@@ -200,7 +288,7 @@ rule analysis_links:
         xx=lambda wc: set_paths(A("sets"), _pair_set("alignment", wc.xx), wc.xx),
         en=lambda wc: set_paths(A("sets"), _pair_set("alignment", wc.xx), "en"),
     output:
-        links=f"{RESULTS}/analysis/alignment/en-{{xx}}/links.txt",
+        links=f"{paths.alignment('{xx}')}/links.txt",
     wildcard_constraints:
         xx=r"[a-z][a-z0-9]*",
     params:
@@ -210,9 +298,9 @@ rule analysis_links:
         symmetrize=_param("alignment", "symmetrize"),
         eflomal=_param("alignment", "eflomal"),
     log:
-        f"{RESULTS}/logs/analysis/alignment/en-{{xx}}/links.log",
+        f"{paths.LOGS}/analysis/alignment/en-{{xx}}/links.log",
     benchmark:
-        f"{RESULTS}/benchmarks/analysis/alignment/en-{{xx}}/links.tsv",
+        f"{paths.BENCHMARKS}/analysis/alignment/en-{{xx}}/links.tsv",
     threads: 1
     resources:
         mem_mb=2000,
@@ -229,8 +317,8 @@ rule analysis_alignment:
     input:
         unpack(_alignment_inputs),
     output:
-        table=f"{RESULTS}/analysis/alignment/en-{{xx}}/{{setting}}.csv",
-        maps=f"{RESULTS}/analysis/alignment/en-{{xx}}/{{setting}}.maps.pt",
+        table=paths.alignment_table("{xx}", "{setting}"),
+        maps=paths.alignment_maps("{xx}", "{setting}"),
     wildcard_constraints:
         xx=r"[a-z][a-z0-9]*",
         setting=r"mono|bi",
@@ -240,9 +328,9 @@ rule analysis_alignment:
         norm_iters=_param("norm_iters"),
         block=_param("block_size"),
     log:
-        f"{RESULTS}/logs/analysis/alignment/en-{{xx}}/{{setting}}.log",
+        f"{paths.LOGS}/analysis/alignment/en-{{xx}}/{{setting}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/analysis/alignment/en-{{xx}}/{{setting}}.tsv",
+        f"{paths.BENCHMARKS}/analysis/alignment/en-{{xx}}/{{setting}}.tsv",
     threads: 1
     resources:
         mem_mb=4000,
@@ -261,12 +349,12 @@ rule analysis_alignment_transfer:
     input:
         unpack(_alignment_transfer_inputs),
     output:
-        table=f"{RESULTS}/analysis/alignment_transfer/en-{{xx}}.{{task}}.csv",
+        table=paths.alignment_transfer_table("{xx}", "{task}"),
     wildcard_constraints:
         xx=r"[a-z][a-z0-9]*",
         task=r"[a-z][a-z0-9_]*",
     params:
-        spec=lambda wc: _task_spec(config["transfer"], wc.task),
+        spec=lambda wc: task_spec(config["transfer"], wc.task),
         views=lambda wc: APLAN.transfer_views(wc.xx),
         source=lambda wc: config["transfer"].get("source", "en"),
         recipe=lambda wc: {k: A("alignment", "transfer", k)
@@ -275,9 +363,9 @@ rule analysis_alignment_transfer:
         seed=config["seed"],
         device=_param("device"),
     log:
-        f"{RESULTS}/logs/analysis/alignment_transfer/en-{{xx}}.{{task}}.log",
+        f"{paths.LOGS}/analysis/alignment_transfer/en-{{xx}}.{{task}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/analysis/alignment_transfer/en-{{xx}}.{{task}}.tsv",
+        f"{paths.BENCHMARKS}/analysis/alignment_transfer/en-{{xx}}.{{task}}.tsv",
     threads: 1
     resources:
         mem_mb=4000,

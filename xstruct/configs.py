@@ -110,6 +110,5 @@ def check_fits(model: ModelConfig, cfg: PretrainConfig) -> None:
 
 def check_recipe(model: dict, pretrain: dict) -> None:
     """Every check the recipe makes of the config's `model` and `pretrain` sections, without building anything:
-    ValueError (one line naming the key) on the first bad value. `pretrain` may carry Snakemake's `resources`."""
-    check_fits(ModelConfig.from_dict(model), PretrainConfig.from_dict({k: v for k, v in pretrain.items()
-                                                                       if k != "resources"}))
+    ValueError (one line naming the key) on the first bad value."""
+    check_fits(ModelConfig.from_dict(model), PretrainConfig.from_dict(pretrain))

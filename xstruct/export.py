@@ -139,6 +139,6 @@ def from_export(loader, folder: str | Path, **kwargs):
     except Exception as err:  # noqa: BLE001 - truncated safetensors, bad JSON, ...: all mean "re-export"
         why = " ".join(str(err).split())[:100]
         raise ArtifactError(f"{folder}: cannot load the exported view ({type(err).__name__}: {why}); "
-                            f"delete the run's results/pretrain folder and rerun Snakemake to re-export it") from None
+                            f"delete the run's folder ({Path(folder).parent}) and rerun Snakemake to re-export it") from None
     finally:
         logging.set_verbosity(verbosity)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from xstruct import paths
 from xstruct.analysis.texts import fetched, set_paths
 from xstruct.corpora.local import text_files
 from xstruct.io import is_url
@@ -19,13 +20,12 @@ def _has_text(location: str) -> bool:
         return False
 
 
-def local_inputs(config: dict, study, results: str = "results") -> list[tuple[str, str, bool]]:
-    """(config key, path, exists) of every local input the study reads; paths under `results` are made by
-    the pipeline and left out."""
+def local_inputs(config: dict, study) -> list[tuple[str, str, bool]]:
+    """(config key, path, exists) of every local input the study reads; what the pipeline makes is left out."""
     out = {}
 
     def add(key: str, path: str, exists: bool | None = None) -> None:
-        if not is_url(path) and not Path(path).is_relative_to(results) and path not in out:
+        if not is_url(path) and not Path(path).is_relative_to(paths.RESULTS) and path not in out:
             out[path] = (key, path, Path(path).is_file() if exists is None else exists)
 
     corpora = config["corpora"]
@@ -46,7 +46,7 @@ def local_inputs(config: dict, study, results: str = "results") -> list[tuple[st
             add(key, path)
 
     for name, spec in (config.get("analysis", {}).get("sets") or {}).items():
-        if fetched(spec) or not spec.get("path"):
+        if fetched(spec) or not spec.get("path"):     # fetched, or made by the pipeline (a corpus `domain`)
             continue
         if spec["format"] == "tatoeba":
             for pair in spec.get("codes", {}):
@@ -59,9 +59,9 @@ def local_inputs(config: dict, study, results: str = "results") -> list[tuple[st
     return list(out.values())
 
 
-def check_local_inputs(config: dict, study, results: str = "results") -> None:
+def check_local_inputs(config: dict, study) -> None:
     """Raise FileNotFoundError (one line: the first missing input's key and path, and how many more)."""
-    missing = [(k, p) for k, p, ok in local_inputs(config, study, results) if not ok]
+    missing = [(k, p) for k, p, ok in local_inputs(config, study) if not ok]
     if missing:
         key, path = missing[0]
         more = f" (and {len(missing) - 1} more local inputs missing)" if len(missing) > 1 else ""

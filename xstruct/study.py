@@ -1,26 +1,19 @@
 """The study as data: the condition table and the list of pretraining runs derived from the config.
 
-A condition is a row of `configs/conditions.tsv`; a run is (condition, language set, seed). Everything that
-decides an artifact's path (the vocabulary a run needs, the corpus parts it streams) is derived here, so rules
-and scripts never rebuild these names themselves.
+A condition is a row of `configs/conditions.tsv` (checked against `schemas/conditions.schema.yaml`); a run is
+(condition, language set, seed). What decides an artifact's path (the vocabulary a run needs, the corpus parts it
+streams) is derived here; `xstruct.paths` spells the paths and ids.
 """
 from __future__ import annotations
 
-import csv
 import os
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import paths
 from .configs import check_recipe
 
-VOCAB_MODES = ("joint", "union", "disjoint")
-ANCHOR_MODES = ("none", "dictionary")
-PRETRAIN_MODES = ("mlm", "none")   # none: the model is exported at its initialisation (the random-init control)
-CONDITION_COLUMNS = ("condition", "label", "section", "vocab", "anchors", "domain", "domain_xx", "separate",
-                     "pretrain")
-NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-LANG = re.compile(r"^[a-z][a-z0-9]*$")
+CONDITION_SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "conditions.schema.yaml"
 
 
 class ConfigError(ValueError):
@@ -96,11 +89,11 @@ class Run:
 
     @property
     def id(self) -> str:
-        return f"{self.condition.name}.{'-'.join(self.langs)}.s{self.seed}"
+        return paths.run_id(self.condition.name, self.langs, self.seed)
 
     @property
     def vocab_id(self) -> str:
-        return vocab_id(self.condition.vocab, [(self.condition.domain_of(l), l) for l in self.langs])
+        return paths.vocab_id(self.condition.vocab, [(self.condition.domain_of(l), l) for l in self.langs])
 
     def spec(self, parallel: bool) -> dict:
         """The run as plain data for the pretraining recipe (condition row, languages, seed, corpus parts)."""
@@ -114,53 +107,34 @@ class Run:
         return {self.langs[0]: ("a",), self.langs[1]: ("b",)}
 
 
-def vocab_id(mode: str, sources: list[tuple[str, str]]) -> str:
-    """`joint/bible.en+bible.fr`: the mode and the (domain, language) texts the tokenizer is trained on."""
-    return f"{mode}/" + "+".join(f"{d}.{l}" for d, l in sources)
+def read_conditions(path: str | Path, schema: str | Path = CONDITION_SCHEMA) -> dict[str, Condition]:
+    """The condition table, each row checked against `schemas/conditions.schema.yaml` (one-line errors naming
+    the file, line and column)."""
+    import jsonschema
+    import pandas as pd
+    import yaml
 
-
-def parse_vocab_id(vid: str) -> tuple[str, list[tuple[str, str]]]:
-    mode, spec = vid.split("/", 1)
-    return mode, [tuple(s.split(".", 1)) for s in spec.split("+")]  # type: ignore[misc]
-
-
-def read_conditions(path: str | Path) -> dict[str, Condition]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: condition table not found (config key 'conditions')")
-    with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
-    if not rows or tuple(rows[0].keys()) != CONDITION_COLUMNS:
-        got = tuple(rows[0].keys()) if rows else ()
-        raise ConfigError(f"{path}: expected columns {', '.join(CONDITION_COLUMNS)}; got {', '.join(got) or 'none'}")
+    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    validator = jsonschema.Draft202012Validator(yaml.safe_load(Path(schema).read_text(encoding="utf-8")))
     out: dict[str, Condition] = {}
-    for i, r in enumerate(rows, start=2):
-        where = f"{path}:{i}"
-        name = r["condition"]
-        if not NAME.match(name or ""):
-            raise ConfigError(f"{where}: condition name {name!r} must match {NAME.pattern}")
-        if name in out:
-            raise ConfigError(f"{where}: condition {name!r} is defined twice")
-        if r["vocab"] not in VOCAB_MODES:
-            raise ConfigError(f"{where}: vocab {r['vocab']!r} must be one of {', '.join(VOCAB_MODES)}")
-        if r["anchors"] not in ANCHOR_MODES:
-            raise ConfigError(f"{where}: anchors {r['anchors']!r} must be one of {', '.join(ANCHOR_MODES)}")
-        if r["pretrain"] not in PRETRAIN_MODES:
-            raise ConfigError(f"{where}: pretrain {r['pretrain']!r} must be one of {', '.join(PRETRAIN_MODES)}")
-        sep = [s.strip() for s in r["separate"].split(",") if s.strip() and s.strip() != "-"]
-        layers = []
-        for s in sep:
-            if s == "embeddings":
-                continue
-            if not s.isdigit() or int(s) < 1:
-                raise ConfigError(f"{where}: separate entry {s!r} must be 'embeddings' or a layer number >= 1")
-            layers.append(int(s))
-        out[name] = Condition(
-            name=name, label=r["label"], section=r["section"], vocab=r["vocab"], anchors=r["anchors"],
-            domain=r["domain"], domain_xx=None if r["domain_xx"] in ("", "-") else r["domain_xx"],
-            separate_embeddings="embeddings" in sep, separate_layers=tuple(sorted(set(layers))),
-            pretrain=r["pretrain"],
-        )
+    for line, row in enumerate(table.to_dict("records"), start=2):
+        error = jsonschema.exceptions.best_match(validator.iter_errors(row))
+        if error is not None:
+            column = ".".join(map(str, error.absolute_path)) or "columns"
+            raise ConfigError(f"{path}:{line}: {column}: {error.message}")
+        if row["condition"] in out:
+            raise ConfigError(f"{path}:{line}: condition {row['condition']!r} is defined twice")
+        separate = [] if row["separate"] == "-" else row["separate"].split(",")
+        out[row["condition"]] = Condition(
+            name=row["condition"], label=row["label"], section=row["section"], vocab=row["vocab"],
+            anchors=row["anchors"], domain=row["domain"], domain_xx=None if row["domain_xx"] == "-" else row["domain_xx"],
+            separate_embeddings="embeddings" in separate,
+            separate_layers=tuple(sorted({int(s) for s in separate if s != "embeddings"})), pretrain=row["pretrain"])
+    if not out:
+        raise ConfigError(f"{path}: the condition table has no rows")
     return out
 
 

@@ -1,6 +1,6 @@
 """Which model views and evaluation sets each analysis needs, derived from the study and `config.analysis`.
 
-Models (run ids follow `xstruct.study.Run.id`):
+Models (run ids as `xstruct.paths.run_id` spells them):
   mono(xx)       the monolingual model of xx, reading xx text; for the English-prime language (`prime.lang`)
                  it is the English model of seed `prime.seed` reading the prime text (the paper's en');
   bilingual(xx)  the en-xx model of condition `models.bilingual` (`prime.bilingual` for en'), one view per side;
@@ -11,27 +11,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xstruct import paths
 from xstruct.study import ConfigError, Study
 from xstruct.tasks import TaskDataError, task_kind
 from xstruct.tasks.transfer_jobs import active_tasks, transfer_runs
 
-RESULTS = "results"
 SETTINGS = ("mono", "bi", "random")
+KINDS = ("bli", "retrieval", "cka", "correlation", "alignment", "alignment_transfer")   # result tables by analysis
 
 
 @dataclass(frozen=True)
 class View:
     init: str    # trained | random
     run: str     # pretraining run id
-    lang: str    # the model's language view: results/pretrain/{run}/{lang}
+    lang: str    # the model's language view (paths.view)
     text: str    # the language of the text it encodes
 
     @property
     def model_dir(self) -> str:
-        return f"{RESULTS}/pretrain/{self.run}/{self.lang}"
+        return paths.view(self.run, self.lang)
 
     def features(self, set_id: str) -> str:
-        return f"{RESULTS}/analysis/features/{self.init}/{self.run}/{self.lang}/{set_id}.{self.text}"
+        return paths.features(self.init, self.run, self.lang, set_id, self.text)
 
 
 class AnalysisPlan:
@@ -60,12 +61,12 @@ class AnalysisPlan:
 
     def mono(self, xx: str) -> View:
         if xx == self.prime["lang"]:
-            return View("trained", f"{self.models['mono']}.en.s{self.prime['seed']}", "en", xx)
-        return View("trained", f"{self.models['mono']}.{xx}.s{self.seed}", xx, xx)
+            return View("trained", paths.run_id(self.models["mono"], ["en"], self.prime["seed"]), "en", xx)
+        return View("trained", paths.run_id(self.models["mono"], [xx], self.seed), xx, xx)
 
     def bilingual(self, xx: str) -> tuple[View, View]:
         cond = self.prime["bilingual"] if xx == self.prime["lang"] else self.models["bilingual"]
-        run = f"{cond}.en-{xx}.s{self.seed}"
+        run = paths.run_id(cond, ["en", xx], self.seed)
         return View("trained", run, "en", "en"), View("trained", run, xx, xx)
 
     def random(self, xx: str) -> View:
@@ -93,8 +94,8 @@ class AnalysisPlan:
         """The corpus files the view's model was pretrained on, for its language (fastText sees the same)."""
         run = self.study.run(view.run)
         domain = run.condition.domain_of(view.lang)
-        return [f"{RESULTS}/corpus/{domain}/{view.lang}.{p}.txt"
-                for p in run.parts(self.study.config.get("parallel", False))[view.lang]]
+        parts = run.parts(self.study.config.get("parallel", False))[view.lang]
+        return [paths.corpus_part(domain, view.lang, p) for p in parts]
 
     def retrieval_sets(self, xx: str) -> tuple[str, str]:
         """(training set id, evaluation set id) for the pair; tatoeba sets are per pair."""
@@ -108,16 +109,19 @@ class AnalysisPlan:
         return f"{name}-{xx}" if spec["format"] == "tatoeba" else name
 
     # --- targets -------------------------------------------------------------------------------------------
-    def targets(self) -> list[str]:
-        out = [f"{RESULTS}/analysis/bli/en-{xx}.csv" for xx in self.cfg["bli"]["pairs"]]
-        out += [f"{RESULTS}/analysis/retrieval/en-{xx}.csv" for xx in self.cfg["retrieval"]["pairs"]]
-        out += [f"{RESULTS}/analysis/cka/en-{xx}.csv" for xx in self.cfg["cka"]["pairs"]]
-        if self.correlation_pairs():
-            out.append(f"{RESULTS}/analysis/cka/correlation.csv")
-        out += [f"{RESULTS}/analysis/alignment/en-{xx}/{s}.csv"
-                for xx in self.cfg["alignment"]["pairs"] for s in self.cfg["alignment"]["settings"]]
-        out += self.alignment_transfer_targets()
+    def targets_by_kind(self) -> dict[str, list[str]]:
+        """Every result table, by analysis (the report's named inputs)."""
+        out = {kind: [paths.analysis_table(kind, xx) for xx in self.cfg[kind]["pairs"]]
+               for kind in ("bli", "retrieval", "cka")}
+        out["correlation"] = [paths.correlation_table()] if self.correlation_pairs() else []
+        out["alignment"] = [paths.alignment_table(xx, s)
+                            for xx in self.cfg["alignment"]["pairs"] for s in self.cfg["alignment"]["settings"]]
+        out["alignment_transfer"] = self.alignment_transfer_targets()
+        assert tuple(out) == KINDS
         return out
+
+    def targets(self) -> list[str]:
+        return [p for kind in self.targets_by_kind().values() for p in kind]
 
     def correlation_pairs(self) -> list[str]:
         return [xx for xx in self.cfg["cka"]["pairs"] if xx in self.cfg["retrieval"]["pairs"]]
@@ -150,18 +154,17 @@ class AnalysisPlan:
     def transfer_views(self, xx: str) -> dict[str, dict]:
         """setting -> {source: English model folder, target: xx model folder, maps: maps file or None}:
         mono (MLM align) and, when the bilingual maps are learnt, bi (biMLM, no map) and bi+align (Fig. 8)."""
-        folder = f"{RESULTS}/analysis/alignment/en-{xx}"
         out = {}
         for setting in self.cfg["alignment"]["settings"]:
             en, other = self.alignment_views(xx, setting)
             view = {"source": en.model_dir, "target": other.model_dir}
             if setting == "mono":
-                out["mono"] = {**view, "maps": f"{folder}/mono.maps.pt"}
+                out["mono"] = {**view, "maps": paths.alignment_maps(xx, "mono")}
             else:
                 out["bi"] = {**view, "maps": None}
-                out["bi+align"] = {**view, "maps": f"{folder}/bi.maps.pt"}
+                out["bi+align"] = {**view, "maps": paths.alignment_maps(xx, "bi")}
         return out
 
     def alignment_transfer_targets(self) -> list[str]:
-        return [f"{RESULTS}/analysis/alignment_transfer/en-{xx}.{task}.csv"
-                for xx in self.cfg["alignment"]["pairs"] for task in self.alignment_transfer_tasks()]
+        tasks = self.alignment_transfer_tasks()
+        return [paths.alignment_transfer_table(xx, task) for xx in self.cfg["alignment"]["pairs"] for task in tasks]

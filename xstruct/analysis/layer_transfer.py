@@ -11,7 +11,7 @@ applying the trained top. Settings (one table row per setting and layer):
 
 Settings that read the same English model share one trained top per layer (bi and bi+align differ only at test).
 The fine-tuning step, heads, encoding and scores are those of `xstruct.finetune` and `xstruct.tasks`. Output:
-results/analysis/alignment_transfer/en-{xx}.{task}.csv with columns setting, layer, dev, test, metric.
+`xstruct.paths.alignment_transfer_table(xx, task)` with columns setting, layer, dev, test, metric.
 """
 from __future__ import annotations
 

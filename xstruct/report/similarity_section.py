@@ -1,4 +1,4 @@
-"""The §5 half of the report: per-layer tables and Figs. 4-8 from results/analysis/*.csv."""
+"""The §5 half of the report: per-layer tables and Figs. 4-8 from the analyses' result tables."""
 from __future__ import annotations
 
 from pathlib import Path

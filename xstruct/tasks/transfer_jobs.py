@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import copy
 
+from xstruct import paths
 from xstruct.io import is_url
 from xstruct.tasks import TaskDataError, task_kind
 
+BIBLE_DOMAIN = "bible"   # the corpus domain whose held-out books the stand-in tasks (xref, punct) are built from
 NOT_RUN_NO_TREEBANK = "not run: no treebank configured"
 TRAINING_KEYS = ("epochs", "batch_size", "lr", "schedule", "warmup", "weight_decay", "max_grad_norm", "max_length",
                  "eval_batch_size", "bucket", "seeds", "head")
@@ -71,11 +73,11 @@ def transfer_runs(runs, transfer: dict) -> list:
     return [r for r in runs if len(r.langs) == 2 and r.langs[0] == source and r.langs[1] in targets]
 
 
-def heldout_files(transfer: dict, name: str, langs: list[str], results: str = "results") -> dict[str, str]:
+def heldout_files(transfer: dict, name: str, langs: list[str]) -> dict[str, str]:
     """Held-out verse files a Bible stand-in task reads, by language (none for external data)."""
     if task_spec(transfer, name)["format"] not in ("xref", "punct"):
         return {}
-    return {l: f"{results}/corpus/bible/heldout/{l}.tsv" for l in langs}
+    return {l: paths.heldout_verses(BIBLE_DOMAIN, l) for l in langs}
 
 
 def local_files(transfer: dict, name: str) -> dict[str, tuple[str, str]]:
@@ -100,15 +102,15 @@ def local_files(transfer: dict, name: str) -> dict[str, tuple[str, str]]:
     return out
 
 
-def task_inputs(transfer: dict, name: str, langs: list[str], results: str = "results") -> dict[str, str]:
+def task_inputs(transfer: dict, name: str, langs: list[str]) -> dict[str, str]:
     """Snakemake inputs of a task's data preparation: held-out verses and, for xref, the cross-references, or
     the local data files (so an updated file reruns the task)."""
-    inputs = {f"heldout_{l}": p for l, p in heldout_files(transfer, name, langs, results).items()}
+    inputs = {f"heldout_{l}": p for l, p in heldout_files(transfer, name, langs).items()}
     if task_spec(transfer, name)["format"] == "xref":
-        inputs["crossref"] = f"{results}/corpus/bible/crossref.tsv"
+        inputs["crossref"] = paths.crossrefs(BIBLE_DOMAIN)
     return inputs | {k: path for k, (_, path) in local_files(transfer, name).items()}
 
 
-def id_maps(run, results: str = "results") -> dict[str, str]:
+def id_maps(run) -> dict[str, str]:
     """Local -> global id maps of a run's language views (to swap shared embedding rows)."""
-    return {l: f"{results}/vocab/{run.vocab_id}/ids/{l}.map.npy" for l in run.langs}
+    return {l: paths.id_map(run.vocab_id, l) for l in run.langs}
