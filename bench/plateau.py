@@ -56,6 +56,7 @@ def train_recipe(name: str, recipe: dict, base: dict, config: dict, run_id: str,
     import torch
     from xstruct.model import ModelConfig
     from xstruct.pretrain import PretrainConfig, PretrainRecipe
+    from xstruct.run_log import write_log
 
     torch.set_num_threads(1)
     folder = out / name
@@ -71,7 +72,7 @@ def train_recipe(name: str, recipe: dict, base: dict, config: dict, run_id: str,
     run = PretrainRecipe(spec, ModelConfig.from_dict(model), PretrainConfig.from_dict(pre), vocab_dir,
                          folder, folder / "checkpoints")
     run.setup()
-    baselines = run.plateau_baselines()
+    baselines = run.data.plateau_baselines()
     left_at, cpu = [], {}
     cpu0 = time.process_time() - run.train_seconds     # a resumed recipe counts its earlier time as CPU time
 
@@ -86,7 +87,7 @@ def train_recipe(name: str, recipe: dict, base: dict, config: dict, run_id: str,
     print(f"[{name}] training to {pre['max_tokens']:,} tokens ({run.total_steps} steps of {tokens_per_step})",
           file=sys.stderr, flush=True)
     run.train()
-    run.write_log(folder / "log.csv")
+    write_log(run.log_rows, folder / "log.csv")
     metrics = {"recipe": recipe, "model": model, "pretrain": pre, "baselines": baselines, "cpu_seconds": cpu,
                "steps": run.step, "train_seconds": run.train_seconds, "bf16": run.bf16}
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))

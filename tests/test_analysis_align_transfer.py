@@ -9,7 +9,7 @@ import pytest
 import torch
 from conftest import ROOT, load_config
 from safetensors.torch import load_file
-from test_analysis_extract import tiny_model, verses
+from helpers import tiny_model, verses
 from transformers import AutoModel, AutoTokenizer
 
 from xstruct.analysis import layer_transfer

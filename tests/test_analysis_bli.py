@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 import torch
-from test_analysis_extract import tiny_model, verses
+from helpers import tiny_model, verses
 from test_analysis_math import random_rotation
 
 from xstruct.analysis.bli import bli_scores, bli_table

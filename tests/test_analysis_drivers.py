@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from test_analysis_extract import tiny_model, verses
+from helpers import tiny_model, verses
 
 from xstruct.analysis.extract import Features, extract
 from xstruct.analysis.cka_layers import cka_table, correlation_table

@@ -1,8 +1,6 @@
 """eflomal word alignment of real parallel verses, and symmetrisation."""
-import sqlite3
-
 import pytest
-from test_analysis_extract import bible_db
+from helpers import verses
 
 from xstruct.analysis.wordalign import (
     eflomal_links,
@@ -10,18 +8,13 @@ from xstruct.analysis.wordalign import (
     symmetrize,
     write_links,
 )
-from xstruct.corpora.bible import clean_verse
-from xstruct.corpora.text import segment
 
 
 def parallel(books=(1, 1), limit=800):
-    con = sqlite3.connect(f"file:{bible_db()}?mode=ro", uri=True)
-    q = ("SELECT a.vText, b.vText FROM bible a JOIN bible b ON a.bNumber = b.bNumber AND a.cNumber = b.cNumber "
-         "AND a.vNumber = b.vNumber WHERE a.bbName = 'k' AND b.bbName = 'l' AND a.bNumber BETWEEN ? AND ? "
-         "ORDER BY a.bNumber, a.cNumber, a.vNumber LIMIT ?")
-    rows = con.execute(q, (*books, limit)).fetchall()
-    con.close()
-    return ([segment(clean_verse(f, "fr"), "fr") for _, f in rows], [segment(clean_verse(e, "en"), "en") for e, _ in rows])
+    """(French, English) verses with the same key, in canonical order."""
+    en, fr = dict(verses("k", "en", books, 10**6)), dict(verses("l", "fr", books, 10**6))
+    keys = [k for k in en if k in fr][:limit]
+    return [fr[k] for k in keys], [en[k] for k in keys]
 
 
 def test_eflomal_links_god_to_dieu_on_real_verses(tmp_path):

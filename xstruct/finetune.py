@@ -26,7 +26,7 @@ import math
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -215,55 +215,65 @@ def _schedule(optimizer, spec: dict, total: int):
     raise TransferError(f"schedule {spec['schedule']!r} must be linear or constant")
 
 
-def train_setting(kind: str, spec: dict, setting: dict, seed: int, source_dir: Path, separate_path: Path,
-                  labels: list[str], train: list[dict], dev: list[dict], dev_examples: list[dict], pad: int,
-                  device, desc: str, make_encoder: Callable[[], nn.Module] | None = None) -> tuple[TaskModel, dict]:
-    """Fine-tune one setting with one seed on the source language; return the model at its best dev epoch.
+@dataclass
+class TrainData:
+    """What one fine-tuning run learns from and is selected on: encoded English train and dev, and the dev
+    examples the score is computed against."""
+    kind: str
+    train: list[dict]
+    dev: list[dict]
+    dev_examples: list[dict]
+    pad: int
 
-    `make_encoder` (called after seeding) replaces the source view: its parameters that require grad learn, and
-    source_dir / separate_path are not read (the contextual-alignment transfer of xstruct.analysis.layer_transfer)."""
-    rng = seed_everything(seed)
-    if make_encoder is None:
-        encoder = load_encoder(source_dir)
-        separate = read_separate(separate_path, encoder)
-        for name, param in encoder.named_parameters():
-            param.requires_grad_(name not in separate)
-    else:
-        encoder = make_encoder()
-    head = build_head(kind, encoder.config.hidden_size, labels, spec["head"])
-    model = TaskModel(encoder, head).to(device)
-    groups = [{"params": [p for p in encoder.parameters() if p.requires_grad], "lr": setting["lr"]},
-              {"params": list(head.parameters()), "lr": setting["head_lr"]}]
-    optimizer = torch.optim.AdamW(groups, weight_decay=spec["weight_decay"])
-    per_epoch = math.ceil((spec.get("epoch_size") or len(train)) / setting["batch_size"])
-    scheduler = _schedule(optimizer, spec, per_epoch * spec["epochs"])
-    stream = train_batches([len(e["ids"]) for e in train], setting["batch_size"], spec["bucket"], rng)
+
+def source_model(kind: str, spec: dict, labels: list[str], source_dir: Path, separate_path: Path) -> TaskModel:
+    """The source view with its language-specific parameters frozen, and a fresh task head."""
+    encoder = load_encoder(source_dir)
+    separate = read_separate(separate_path, encoder)
+    for name, param in encoder.named_parameters():
+        param.requires_grad_(name not in separate)
+    return TaskModel(encoder, build_head(kind, encoder.config.hidden_size, labels, spec["head"]))
+
+
+def train_setting(model: TaskModel, data: TrainData, config: dict, rng: np.random.Generator, device,
+                  desc: str = "") -> tuple[TaskModel, dict]:
+    """Fine-tune `model`'s trainable parameters under one training `config` (the task's settings with one grid
+    point's batch size and learning rates); return it at its best dev epoch, with its dev scores per epoch.
+    `rng` orders the batches (seed it, and torch, before building the model: `seed_everything`)."""
+    model = model.to(device)
+    groups = [{"params": [p for p in model.encoder.parameters() if p.requires_grad], "lr": config["lr"]},
+              {"params": list(model.head.parameters()), "lr": config["head_lr"]}]
+    optimizer = torch.optim.AdamW(groups, weight_decay=config["weight_decay"])
+    per_epoch = math.ceil((config.get("epoch_size") or len(data.train)) / config["batch_size"])
+    scheduler = _schedule(optimizer, config, per_epoch * config["epochs"])
+    stream = train_batches([len(e["ids"]) for e in data.train], config["batch_size"], config["bucket"], rng)
     trainable = [p for g in groups for p in g["params"]]
     # bf16 autocast on GPUs and on CPUs with bf16 instructions (measured ~2x for pretraining these models)
-    amp = spec.get("bf16", False) and (device.type == "cuda" or cpu_has_bf16())
+    amp = config.get("bf16", False) and (device.type == "cuda" or cpu_has_bf16())
+    metric = METRIC[data.kind]
     history, best, best_state = [], None, None
-    for epoch in range(1, spec["epochs"] + 1):
+    for epoch in range(1, config["epochs"] + 1):
         model.train()
         bar = tqdm(range(per_epoch), desc=f"{desc} epoch {epoch}", leave=False)
         for _ in bar:
-            batch = {k: v.to(device) for k, v in collate([train[i] for i in next(stream)], pad).items()}
+            batch = {k: v.to(device) for k, v in collate([data.train[i] for i in next(stream)], data.pad).items()}
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 loss = model.head.loss(model(batch), batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            if spec["max_grad_norm"]:
-                nn.utils.clip_grad_norm_(trainable, spec["max_grad_norm"])
+            if config["max_grad_norm"]:
+                nn.utils.clip_grad_norm_(trainable, config["max_grad_norm"])
             optimizer.step()
             scheduler.step()
             bar.set_postfix(loss=f"{loss.item():.3f}")
-        dev_scores = score(kind, dev_examples,
-                           predict(model, dev, spec["eval_batch_size"], pad, device, f"{desc} dev"))
+        dev_scores = score(data.kind, data.dev_examples,
+                           predict(model, data.dev, config["eval_batch_size"], data.pad, device, f"{desc} dev"))
         history.append(dev_scores)
-        if best is None or dev_scores[METRIC[kind]] > history[best - 1][METRIC[kind]]:
+        if best is None or dev_scores[metric] > history[best - 1][metric]:
             best = epoch
             best_state = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
     model.load_state_dict(best_state, strict=False)
-    return model, {"seed": seed, "dev_by_epoch": history, "best_epoch": best, "dev": history[best - 1]}
+    return model, {"dev_by_epoch": history, "best_epoch": best, "dev": history[best - 1]}
 
 
 def target_model(tuned: TaskModel, target_dir: Path, separate_path: Path, rows: np.ndarray | None,
@@ -300,16 +310,17 @@ def finetune_transfer(task: str, spec: dict, data_dir: str | Path, run_dir: str 
            "test": encode(examples["test"], kind, target_pieces, labels, spec["max_length"])}
     if kind != "pair":  # a sentence whose first word alone exceeds max_length has nothing to learn from
         enc["train"] = [e for e in enc["train"] if e["first"]]
+    data = TrainData(kind, enc["train"], enc["dev"], examples["dev"], source_tok.pad_token_id)
     results, tuned = [], {}
     for setting in settings(spec):
         runs = []
         for seed in spec["seeds"]:
-            desc = f"{task} {run_dir.name} {setting['id']} s{seed}"
-            model, record = train_setting(kind, spec, setting, int(seed), run_dir / source, sharing, labels,
-                                          enc["train"], enc["dev"], examples["dev"], source_tok.pad_token_id,
-                                          device, desc)
+            rng = seed_everything(int(seed))
+            model = source_model(kind, spec, labels, run_dir / source, sharing)
+            model, record = train_setting(model, data, {**spec, **setting}, rng, device,
+                                          f"{task} {run_dir.name} {setting['id']} s{seed}")
             tuned[setting["id"], seed] = model.cpu()      # tested only if selected: keep it off the GPU meanwhile
-            runs.append(record)
+            runs.append({"seed": int(seed), **record})
         results.append({**setting, "runs": runs, "dev": float(np.mean([r["dev"][METRIC[kind]] for r in runs]))})
     ranked = select_top_k(results, top_k)
     for setting in ranked:      # selection used English dev only; only the selected settings see the test set

@@ -1,8 +1,9 @@
 """Pretraining recipe: one bilingual or monolingual MLM run, resumable, on CPU or GPU (DDP under torchrun).
 
-`PretrainRecipe.setup()` builds data, model and optimizer from the config and resumes from the run's last
-checkpoint; `train()` is the loop, read top to bottom; `export()` writes the per-language Hugging Face views.
-`pretrain()` does all three; `launch()` runs it under torchrun when the job has several GPUs.
+`PretrainRecipe.setup()` builds data (`xstruct.pretrain_data`), model and optimizer from the config and resumes
+from the run's last checkpoint; `train()` is the loop, read top to bottom; `export()` writes the per-language
+Hugging Face views and metrics.json (`xstruct.run_log`). `pretrain()` does all three; `launch()` runs it under
+torchrun when the job has several GPUs.
 
 Paper recipe (§3.1): one language per batch, sampled ∝ (share of sentences)^alpha; continuous streams; 15% masked
 80/10/10; Adam, linear warm-up then inverse square root; the checkpoint with the best English validation
@@ -10,7 +11,6 @@ perplexity is kept.
 """
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -22,24 +22,20 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .checkpoint import Checkpoints, array_digest, fingerprint
-from .codeswitch import CodeSwitcher
-from .hardware import cpu_has_bf16, keep_freed_memory, resolve_device
-from .io import atomic_write, read_json, write_json
-from .mlm import (MaskConfig, StreamSampler, global_to_local, left_plateau, load_ids, mask_tokens, sampling_probs,
-                  unigram_log_probs, valid_windows)
+from .checkpoint import Checkpoints, fingerprint
 from .configs import ModelConfig, PretrainConfig, check_fits
-from .model import N_SPECIALS, SHARED, MaskedLM, Sharing, train_flops_per_token
-
-UNIGRAM_TOKENS = 10_000_000     # per corpus part: enough for the unigram distribution of any vocabulary here
-LOG_COLUMNS = ("step", "tokens", "split", "lang", "loss", "ppl", "acc", "masked_acc", "lr", "tokens_per_s",
-               "elapsed_s")
+from .hardware import cpu_has_bf16, keep_freed_memory, resolve_device
+from .io import atomic_write, write_json
+from .model import MaskedLM, Sharing, train_flops_per_token
+from .preemption import SIGNALS as PREEMPTION_SIGNALS
+from .preemption import Preempted, PreemptionWatch
+from .pretrain_data import PretrainData
+from .run_log import run_metrics, write_log
 
 
 def lr_factor(step: int, warmup: int, schedule: str, total: int) -> float:
@@ -54,10 +50,6 @@ def lr_factor(step: int, warmup: int, schedule: str, total: int) -> float:
     return 1.0
 
 
-class Preempted(SystemExit):
-    """Raised after a signal-triggered checkpoint so the job exits non-zero and the scheduler can requeue it."""
-
-
 class PretrainRecipe:
     def __init__(self, run: dict, model: ModelConfig, cfg: PretrainConfig, vocab_dir: str | Path,
                  out_dir: str | Path, checkpoint_dir: str | Path, dictionary: str | Path | None = None,
@@ -68,11 +60,9 @@ class PretrainRecipe:
         self.stop_when = None     # optional (step, validation scores) -> bool, asked after each evaluation
         self.langs = list(run["langs"])
         cond = run["condition"]
-        self.separate_embeddings = bool(cond["separate_embeddings"])
-        self.codeswitch = cond["anchors"] == "dictionary"
-        if self.codeswitch and (self.dictionary is None or len(self.langs) != 2):
+        if cond["anchors"] == "dictionary" and (dictionary is None or len(self.langs) != 2):
             raise ValueError(f"run {run['id']}: anchors=dictionary needs two languages and a dictionary file")
-        if self.codeswitch and self.separate_embeddings:
+        if cond["anchors"] == "dictionary" and cond["separate_embeddings"]:
             raise ValueError(f"run {run['id']}: code-switching mixes languages in a batch, so it needs shared "
                              "embeddings (condition separate=embeddings with anchors=dictionary)")
         check_fits(model, cfg)
@@ -80,7 +70,8 @@ class PretrainRecipe:
     # ------------------------------------------------------------------ setup
     def setup(self) -> None:
         self._setup_device()
-        self._setup_data()
+        self.data = PretrainData(self.run, self.cfg, self.vocab_dir, self.dictionary, self.rank, self.world)
+        self.total_steps, self.tokens_per_step = self.data.total_steps, self.data.tokens_per_step
         self._setup_model()
         self._setup_optimizer()
         self._resume()
@@ -105,77 +96,10 @@ class PretrainRecipe:
             self.say("bf16 autocast requested but this CPU has no bf16 instructions: training in fp32")
         torch.manual_seed(self.run["seed"])
 
-    def _setup_data(self) -> None:
-        cfg, seed = self.cfg, self.run["seed"]
-        meta = read_json(self.vocab_dir / "meta.json")
-        self.global_size = int(meta["global_size"])
-        ids = self.vocab_dir / "ids"
-        self.maps = {l: np.load(ids / f"{l}.map.npy") for l in self.langs}
-        arrays = {l: [load_ids(ids / f"{l}.{p}.npy") for p in self.run["parts"][l]] for l in self.langs}
-        lines = {l: sum(int(read_json(ids / f"{l}.{p}.json")["lines"]) for p in self.run["parts"][l])
-                 for l in self.langs}
-        self.probs = sampling_probs(lines, cfg.lang_alpha)
-        # separate embeddings see each language's local ids; shared ones the global ids
-        self.to_model = ({l: global_to_local(m, self.global_size) for l, m in self.maps.items()}
-                         if self.separate_embeddings else None)
-        size = {l: (len(self.maps[l]) if self.separate_embeddings else self.global_size) for l in self.langs}
-        self.vocab_sizes = size if self.separate_embeddings else {SHARED: self.global_size}
-        self.replacements = {l: torch.arange(N_SPECIALS, size[l]) for l in self.langs}   # never a special
-        rank_seed = seed * 1000 + self.rank       # streams, masks and code-switching differ between DDP ranks
-
-        def sampler(seq_len: int) -> StreamSampler:   # code-switching looks ahead to refill shortened streams
-            return StreamSampler(arrays, self.probs, seq_len, cfg.batch_size * cfg.seq_len // seq_len,
-                                 seed=rank_seed, lang_seed=seed, window=seq_len * (2 if self.codeswitch else 1))
-        self.sampler = sampler(cfg.seq_len)
-        self.stage_samplers = [sampler(int(length)) for length, _ in cfg.curriculum]
-        self.switcher = None
-        if self.codeswitch:
-            from transformers import AutoTokenizer
-            toks = {l: AutoTokenizer.from_pretrained(self.vocab_dir / "hf" / l) for l in self.langs}
-            self.switcher = CodeSwitcher.from_files(self.dictionary, toks, self.maps, self.global_size,
-                                                    cfg.codeswitch_prob, cfg.codeswitch_max_rate, cfg.seq_len,
-                                                    seed=rank_seed)
-        self.valid = {l: self.model_ids(l, valid_windows(load_ids(ids / f"{l}.valid.npy"), cfg.seq_len,
-                                                         cfg.eval_tokens, str(ids / f"{l}.valid.npy")))
-                      for l in self.langs}
-        self.mask_cfg = MaskConfig(cfg.mask_rate, tuple(cfg.mask_split))
-        self.mask_gen = torch.Generator().manual_seed(rank_seed)
-        self.tokens_per_step = cfg.batch_size * cfg.seq_len * self.world
-        budget = [b for b in (cfg.max_steps, cfg.max_tokens and cfg.max_tokens // self.tokens_per_step)
-                  if b is not None]
-        # a control condition (pretrain = none) is exported at its initialisation: zero steps, same everything else
-        pretrained = self.run["condition"].get("pretrain", "mlm") == "mlm"
-        self.total_steps = min(budget) if pretrained else 0
-        # the step at which each curriculum stage ends
-        self.stage_ends = list(np.round(np.cumsum([s for _, s in cfg.curriculum]) * self.total_steps).astype(int))
-        if self.total_steps < 1 and pretrained:
-            raise ValueError(f"pretrain: the budget (max_steps={cfg.max_steps}, max_tokens={cfg.max_tokens}) "
-                             f"is less than one step of {self.tokens_per_step} tokens")
-        # the content, not only the size, of every array the run reads decides its trajectory
-        self.data_setup = {"tokens": {l: [len(a) for a in arrays[l]] for l in self.langs}, "lines": lines,
-                           "sha256": {l: [array_digest(a) for a in (*arrays[l], self.valid[l], self.maps[l])]
-                                      for l in self.langs},
-                           "vocab": {"global_size": self.global_size, "sizes": size}}
-
-    def samplers(self) -> list[StreamSampler]:
-        return [*self.stage_samplers, self.sampler]
-
-    def current_sampler(self) -> StreamSampler:
-        return next((s for s, end in zip(self.stage_samplers, self.stage_ends) if self.step < end), self.sampler)
-
-    def model_ids(self, lang: str, batch: np.ndarray) -> torch.Tensor:
-        """Global ids -> the ids the language's embedding table uses."""
-        if self.to_model is None:
-            return torch.from_numpy(batch)
-        local = self.to_model[lang][batch]
-        if (local < 0).any():
-            raise ValueError(f"language {lang!r}: token ids outside its vocabulary (ids/{lang}.map.npy)")
-        return torch.from_numpy(local)
-
     def _setup_model(self) -> None:
         cond = self.run["condition"]
-        self.sharing = Sharing(tuple(self.langs), self.separate_embeddings, tuple(cond["separate_layers"]),
-                               self.vocab_sizes)
+        self.sharing = Sharing(tuple(self.langs), bool(cond["separate_embeddings"]), tuple(cond["separate_layers"]),
+                               self.data.vocab_sizes)
         self.model = MaskedLM(self.model_cfg, self.sharing).to(self.device)
         self.separate_params = {l: [p for n, p in self.model.named_parameters() if l in n.split(".")]
                                 for l in self.langs}
@@ -197,7 +121,7 @@ class PretrainRecipe:
     def _resume(self) -> None:
         setup = {"run": self.run, "model": asdict(self.model_cfg), "world": self.world, "bf16": self.bf16,
                  "pretrain": {k: v for k, v in asdict(self.cfg).items() if k not in PretrainConfig.SCHEDULE_ONLY},
-                 "data": self.data_setup}
+                 "data": self.data.fingerprint}
         if self.cfg.curriculum or self.cfg.schedule == "linear":    # then the budget shapes the whole trajectory
             setup["total_steps"] = self.total_steps
         self.ckpt = Checkpoints(self.checkpoint_dir, fingerprint(setup), log=self.say)
@@ -219,28 +143,16 @@ class PretrainRecipe:
         self.step, self.train_seconds = state["step"], state["train_seconds"]
         self.best, self.log_rows = state["best"], state["log"]
         mine = state["ranks"][self.rank]
-        for sampler, saved in zip(self.samplers(), mine["samplers"]):
-            sampler.load_state_dict(saved)
-        self.mask_gen.set_state(mine["mask_gen"])
+        self.data.load_state_dict(mine)
         torch.set_rng_state(mine["torch_rng"])
         if self.device.type == "cuda":
             torch.cuda.set_rng_state(mine["cuda_rng"])
-        if self.switcher:
-            self.switcher.load_state_dict(mine["switcher"])
         grown = (f", continuing to a larger budget ({state['total_steps']} -> {self.total_steps} steps)"
                  if state.get("total_steps", self.total_steps) < self.total_steps else "")
         self.say(f"resumed {self.run['id']} from {self.ckpt.path('last')} at step {self.step}{grown}")
 
     # ------------------------------------------------------------------ train
     def train(self) -> None:
-        previous = self._install_signal_handlers()
-        try:
-            self._train_loop()
-        finally:
-            for s, h in previous.items():
-                signal.signal(s, h)
-
-    def _train_loop(self) -> None:
         cfg = self.cfg
         self.model.train()
         bar = tqdm(total=self.total_steps, initial=self.step, desc=self.run["id"], disable=self.rank != 0,
@@ -249,85 +161,63 @@ class PretrainRecipe:
         if self.total_steps == 0 and self.best is None:     # untrained control: its initialisation is the model
             self.evaluate_and_keep_best()
             self.save_checkpoint()
-        while self.step < self.total_steps:
-            lang, inputs, positions, targets = self.next_batch()
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                logits = self.train_model(inputs, lang, positions)
-            loss = F.cross_entropy(logits.float(), targets)
-            loss.backward()
-            for other in self.langs:      # the other language's separate parts get no update at all (DDP)
-                if other != lang:
-                    for p in self.separate_params[other]:
-                        p.grad = None
-            if cfg.clip_norm:
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip_norm)
-            self.optimizer.step()
-            self.scheduler.step()
-            self.optimizer.zero_grad(set_to_none=True)
-            self.step += 1
-            losses.append(loss.detach())
-            bar.update(1)
+        with PreemptionWatch(self.world, self.device) as preemption:
+            while self.step < self.total_steps:
+                lang, inputs, positions, targets = self.next_batch()
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                    logits = self.train_model(inputs, lang, positions)
+                loss = F.cross_entropy(logits.float(), targets)
+                loss.backward()
+                for other in self.langs:      # the other language's separate parts get no update at all (DDP)
+                    if other != lang:
+                        for p in self.separate_params[other]:
+                            p.grad = None
+                if cfg.clip_norm:
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip_norm)
+                self.optimizer.step()
+                self.scheduler.step()
+                self.optimizer.zero_grad(set_to_none=True)
+                self.step += 1
+                losses.append(loss.detach())
+                bar.update(1)
 
-            if self.step % cfg.log_every == 0 or self.step == self.total_steps:
-                mean = torch.stack(losses).mean().item()      # waits for the device
-                now = time.perf_counter()
-                tok_s = len(losses) * self.tokens_per_step / (now - t_log)
-                self.train_seconds += now - t_log
-                self.log_row(split="train", lang="all", loss=mean, lr=self.scheduler.get_last_lr()[0],
-                             tokens_per_s=round(tok_s))
-                bar.set_postfix(loss=f"{mean:.3f}", tok_s=f"{tok_s:,.0f}")
-                losses, t_log = [], now
-            t_side = time.perf_counter()
-            if self.step % cfg.eval_every == 0 or self.step == self.total_steps:
-                self.evaluate_and_keep_best()
-            if self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps or self._stop_requested():
-                self.save_checkpoint()
-                if self._signal is not None:
-                    bar.close()
-                    self.say(f"caught {signal.Signals(self._signal).name} at step {self.step}: checkpoint saved "
-                             f"to {self.ckpt.path('last')}; rerun to resume")
-                    raise Preempted(128 + self._signal)
-            t_log += time.perf_counter() - t_side     # validation and checkpoints are not training time
+                if self.step % cfg.log_every == 0 or self.step == self.total_steps:
+                    mean = torch.stack(losses).mean().item()      # waits for the device
+                    now = time.perf_counter()
+                    tok_s = len(losses) * self.tokens_per_step / (now - t_log)
+                    self.train_seconds += now - t_log
+                    self.log_row(split="train", lang="all", loss=mean, lr=self.scheduler.get_last_lr()[0],
+                                 tokens_per_s=round(tok_s))
+                    bar.set_postfix(loss=f"{mean:.3f}", tok_s=f"{tok_s:,.0f}")
+                    losses, t_log = [], now
+                t_side = time.perf_counter()
+                if self.step % cfg.eval_every == 0 or self.step == self.total_steps:
+                    self.evaluate_and_keep_best()
+                if self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps or preemption.requested():
+                    self.save_checkpoint()
+                    if preemption.signum is not None:
+                        bar.close()
+                        self.say(f"caught {preemption.name} at step {self.step}: checkpoint saved to "
+                                 f"{self.ckpt.path('last')}; rerun to resume")
+                        raise preemption.exit()
+                t_log += time.perf_counter() - t_side     # validation and checkpoints are not training time
         bar.close()
 
     def next_batch(self) -> tuple[str, torch.Tensor, torch.Tensor, torch.Tensor]:
-        sampler = self.current_sampler()
-        lang, windows = sampler.next()
-        batch = self.switcher(lang, windows, sampler.seq_len)[0] if self.switcher else np.stack(windows)
-        inputs, positions, targets = mask_tokens(self.model_ids(lang, batch), self.mask_cfg,
-                                                 self.replacements[lang], self.mask_gen)
+        lang, inputs, positions, targets = self.data.batch(self.step)
         dev = self.device
         return lang, inputs.to(dev, non_blocking=True), positions.to(dev, non_blocking=True), targets.to(dev)
 
-    def valid_batches(self, lang: str, every_masked: bool = False):
-        """(inputs, positions, targets) of the language's validation streams, on the same masks every time;
-        `every_masked` puts [MASK] at every predicted position (same positions), as the plateau measure needs."""
-        gen = torch.Generator().manual_seed(self.run["seed"])
-        mask_cfg = MaskConfig(self.cfg.mask_rate, (1.0, 0.0, 0.0)) if every_masked else self.mask_cfg
-        for batch in self.valid[lang].split(self.cfg.batch_size):
-            yield mask_tokens(batch, mask_cfg, self.replacements[lang], gen)
-
-    def plateau_baselines(self) -> dict[str, dict[str, float]]:
-        """Per language, what the training text's unigram distribution scores on the validation masks: its loss and
-        the accuracy of always answering its most frequent piece (the unigram plateau an MLM starts on)."""
-        out = {}
-        for lang in self.langs:
-            log_p = unigram_log_probs([self.model_ids(lang, np.array(a[:UNIGRAM_TOKENS])).numpy()
-                                       for a in self.sampler.arrays[lang]], self.data_setup["vocab"]["sizes"][lang])
-            targets = torch.cat([t for _, _, t in self.valid_batches(lang)])
-            out[lang] = {"unigram_loss": -log_p[targets].mean().item(),
-                         "most_frequent_acc": (targets == log_p.argmax()).double().mean().item()}
-        return out
-
     @torch.no_grad()
     def evaluate(self) -> dict[str, dict[str, float]]:
-        """Validation MLM perplexity and accuracy per language, on the same masks every time."""
+        """Validation MLM perplexity and accuracy per language, on the same masks every time; `masked_acc` with
+        every predicted position masked (what the plateau measure compares)."""
         self.model.eval()
         out = {}
         for lang in self.langs:
             nll, correct, masked_correct, n = 0.0, 0, 0, 0
-            for (inputs, positions, targets), (masked, _, _) in zip(self.valid_batches(lang),
-                                                                    self.valid_batches(lang, every_masked=True)):
+            for (inputs, positions, targets), (masked, _, _) in zip(self.data.valid_batches(lang),
+                                                                    self.data.valid_batches(lang, every_masked=True)):
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                     logits = self.model(inputs.to(self.device), lang, positions.to(self.device)).float()
                     masked_logits = self.model(masked.to(self.device), lang, positions.to(self.device)).float()
@@ -358,10 +248,9 @@ class PretrainRecipe:
                               "elapsed_s": round(self.train_seconds, 2), **row})
 
     def save_checkpoint(self) -> None:
-        mine = {"samplers": [s.state_dict() for s in self.samplers()], "mask_gen": self.mask_gen.get_state(),
-                "torch_rng": torch.get_rng_state(),
-                "cuda_rng": torch.cuda.get_rng_state() if self.device.type == "cuda" else None,
-                "switcher": self.switcher.state_dict() if self.switcher else None}
+        """last.pt: everything a resumed run needs to continue exactly, with every rank's random state."""
+        mine = {**self.data.state_dict(), "torch_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state() if self.device.type == "cuda" else None}
         ranks = [mine]
         if self.world > 1:
             ranks = [None] * self.world
@@ -372,32 +261,7 @@ class PretrainRecipe:
                                 "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                                 "train_seconds": self.train_seconds, "best": self.best, "log": self.log_rows,
                                 "ranks": ranks})
-        self.write_log(self.checkpoint_dir / "log.csv")
-
-    def write_log(self, path: Path) -> None:
-        with atomic_write(path) as f:
-            w = csv.DictWriter(f, fieldnames=LOG_COLUMNS)
-            w.writeheader()
-            w.writerows(self.log_rows)
-
-    # ------------------------------------------------------------------ signals
-    def _install_signal_handlers(self) -> dict:
-        """SIGTERM/SIGUSR1 (SLURM pre-emption) ask for a checkpoint at the end of the current step."""
-        self._signal = None
-
-        def handler(signum, _frame):
-            self._signal = signum
-        return {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGUSR1)}
-
-    def _stop_requested(self) -> bool:
-        stop = self._signal is not None
-        if self.world > 1:     # every rank must take the (collective) checkpoint step together
-            flag = torch.tensor([float(stop)], device=self.device)
-            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-            stop = bool(flag.item())
-            if stop and self._signal is None:
-                self._signal = signal.SIGTERM
-        return stop
+        write_log(self.log_rows, self.checkpoint_dir / "log.csv")
 
     # ------------------------------------------------------------------ export
     def export(self) -> dict:
@@ -414,35 +278,23 @@ class PretrainRecipe:
                                f"not exported: lower pretrain.lr or check the data, then delete the checkpoints")
         self.model.load_state_dict(best["model"])
         metrics = self.metrics()
-        export_run(self.model, self.maps, self.vocab_dir, self.out_dir, self.run, metrics)
-        self.write_log(self.out_dir / "log.csv")
+        export_run(self.model, self.data.maps, self.vocab_dir, self.out_dir, self.run, metrics)
+        write_log(self.log_rows, self.out_dir / "log.csv")
         write_json(self.out_dir / "metrics.json", metrics)
         return metrics
 
     def metrics(self) -> dict:
-        final = {r["lang"]: {k: float(r[k]) for k in ("loss", "ppl", "acc", "masked_acc")} for r in self.log_rows
-                 if r["split"] == "valid" and r["step"] == self.step}
-        baselines = self.plateau_baselines()
-        best = self.best["scores"]
-        rates = [r["tokens_per_s"] for r in self.log_rows if r["split"] == "train"]
-        vocab = self.global_size if not self.separate_embeddings else max(self.vocab_sizes.values())
-        flops = train_flops_per_token(self.model_cfg, self.cfg.seq_len, vocab, self.cfg.mask_rate)
-        return {
-            "run": self.run["id"], "languages": self.langs, "selected_by": "en" if "en" in self.langs else self.langs[0],
-            "best_step": self.best["step"], "best": self.best["scores"], "final": final,
-            "unigram_loss": {l: b["unigram_loss"] for l, b in baselines.items()},
-            "most_frequent_acc": {l: b["most_frequent_acc"] for l, b in baselines.items()},
-            "left_plateau": {l: left_plateau(best[l]["masked_acc"], b["most_frequent_acc"])
-                             for l, b in baselines.items()},
-            "steps": self.step, "tokens": self.step * self.tokens_per_step,
-            "train_seconds": round(self.train_seconds, 1),
-            "tokens_per_s": round(sum(rates) / len(rates)) if rates else None,
-            "train_flops_per_token": flops, "parameters": self.model.num_parameters(),
-            "device": torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "cpu",
-            "threads": self.threads, "world_size": self.world, "bf16": self.bf16,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "sampling_probs": self.probs,
-        }
+        data = self.data
+        vocab = max(data.vocab_sizes.values())     # the softmax one language's predictions go through
+        return run_metrics(
+            self.run, self.log_rows, self.best, data.plateau_baselines(), self.step, self.tokens_per_step,
+            self.train_seconds,
+            train_flops_per_token=train_flops_per_token(self.model_cfg, self.cfg.seq_len, vocab, self.cfg.mask_rate),
+            parameters=self.model.num_parameters(),
+            device=torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "cpu",
+            threads=self.threads, world_size=self.world, bf16=self.bf16,
+            peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            sampling_probs=data.probs)
 
     def say(self, msg: str) -> None:
         if int(os.environ.get("RANK", "0")) == 0:
@@ -461,9 +313,6 @@ def pretrain(run: dict, model: dict, pretrain: dict, vocab_dir: str, out_dir: st
     finally:
         if recipe.world > 1:
             dist.destroy_process_group()
-
-
-PREEMPTION_SIGNALS = (signal.SIGTERM, signal.SIGUSR1)     # SLURM: --signal=USR1@<seconds>, scancel, requeue
 
 
 def _die_with_parent() -> None:

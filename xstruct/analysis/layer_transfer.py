@@ -27,12 +27,13 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from xstruct.export import from_export
-from xstruct.finetune import (METRIC, TaskModel, label_set, load_encoder, load_tokenizer, max_length_of, predict,
-                               score, train_setting)
+from xstruct.finetune import (METRIC, TaskModel, TrainData, label_set, load_encoder, load_tokenizer, max_length_of,
+                               predict, score, seed_everything, train_setting)
 from xstruct.hardware import resolve_device
 from xstruct.tasks import task_kind
 from xstruct.tasks.encoding import Pieces, encode
 from xstruct.tasks.examples import example_path, read_examples
+from xstruct.tasks.heads import build_head
 
 from .align import Map
 from .csv_tables import write_csv_table
@@ -119,17 +120,16 @@ def train_top(kind: str, spec: dict, recipe: Recipe, source: Path, layer: int, l
               desc: str = "") -> tuple[TaskModel, dict]:
     """Fresh top layers + head trained on the frozen first `layer` layers of `source` (the best English dev epoch
     kept), with `xstruct.finetune.train_setting`'s loop; `spec` gives everything but the recipe's numbers."""
-    def make_encoder():
-        base = load_encoder(source)
-        cfg = base.config
-        top = transformer_top(cfg.hidden_size, recipe.top_layers, cfg.num_attention_heads, cfg.intermediate_size,
-                              recipe.dropout)
-        return AlignedEncoder(base, layer, top)
-
-    spec = {**spec, "epochs": recipe.epochs}
-    step = {"id": desc, "batch_size": recipe.batch_size, "lr": recipe.lr, "head_lr": recipe.lr}
-    return train_setting(kind, spec, step, seed, source, None, labels, train, dev, dev_examples, pad, device, desc,
-                         make_encoder=make_encoder)
+    rng = seed_everything(seed)
+    base = load_encoder(source)
+    cfg = base.config
+    top = transformer_top(cfg.hidden_size, recipe.top_layers, cfg.num_attention_heads, cfg.intermediate_size,
+                          recipe.dropout)
+    encoder = AlignedEncoder(base, layer, top)
+    model = TaskModel(encoder, build_head(kind, cfg.hidden_size, labels, spec["head"]))
+    config = {**spec, "epochs": recipe.epochs, "batch_size": recipe.batch_size, "lr": recipe.lr, "head_lr": recipe.lr}
+    model, record = train_setting(model, TrainData(kind, train, dev, dev_examples, pad), config, rng, device, desc)
+    return model, {"seed": seed, **record}
 
 
 def transfer_sweep(kind: str, spec: dict, train: list[dict], dev: list[dict], test: list[dict],
