@@ -1,78 +1,41 @@
-"""How much a pretrained bilingual run learned, against a randomly initialised model of the same shape.
+"""Cross-lingual structure in one pretrained bilingual run, against its own random initialisation: held-out verse
+retrieval (xx -> en, P@1 over `--n-eval` verses) per layer, without a map and after Procrustes maps learnt on each
+of `--maps` other verse pairs (evaluation and map verses are drawn from the first max(maps) + n-eval held-out
+verses, as the analysis draws them from its set).
 
-For each language view of a run: masked-token accuracy on held-out verses (15% of pieces masked, the same positions
-for both models), next to always answering the most frequent piece. For the pair: held-out verse retrieval (P@1,
-cosine) in the model's own space and after Procrustes maps learned on 300 and 3,000 other held-out verses, at the
-best layer. Prints one table; the retrieval numbers of docs/results.md come from here.
+It composes the analysis package and adds nothing of its own: the held-out verses are read as the analysis sets
+are (xstruct.analysis.texts), sentence vectors are extracted as rule analysis_features does
+(xstruct.analysis.extract; cached under results/bench/emergence/, never in the pipeline's own cache), and the
+scores are `xstruct.analysis.sentence_retrieval.retrieval_table`'s, the table behind Fig. 6, here with smaller
+maps than the analysis's 3,000 pairs. The learning side (masked-token accuracy against the most frequent piece)
+is read from the run's metrics.json. The retrieval numbers of docs/results.md come from here.
 
-    python bench/emergence.py results/pretrain/default.en-fr.s1 [--heldout results/corpus/bible/heldout]
+    python bench/emergence.py results/pretrain/default.en-fr.s1 [--maps 300,3000]
 """
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import torch
-from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer
 
 from xstruct import paths
-from xstruct.analysis.align import fit_map
-from xstruct.analysis.nn_precision import retrieval_p_at_1
+from xstruct.analysis.extract import Features, extract
+from xstruct.analysis.sentence_retrieval import retrieval_table
+from xstruct.analysis.texts import read_set
 
-
-def load(view: Path, random_init: bool):
-    torch.manual_seed(0)
-    model = (AutoModelForMaskedLM.from_config(AutoConfig.from_pretrained(view)) if random_init
-             else AutoModelForMaskedLM.from_pretrained(view))
-    return AutoTokenizer.from_pretrained(view), model.eval()
-
-
-@torch.no_grad()
-def mlm_accuracy(tok, model, texts: list[str], rate: float = 0.15, seed: int = 0) -> tuple[float, float]:
-    """Accuracy at masked positions, and that of always answering the most frequent masked piece (the unigram
-    plateau an MLM sits on before it uses context)."""
-    g = torch.Generator().manual_seed(seed)
-    hit = total = 0
-    counts = torch.zeros(model.config.vocab_size)
-    for i in range(0, len(texts), 64):
-        enc = tok(texts[i:i + 64], return_tensors="pt", padding=True, truncation=True,
-                  max_length=model.config.max_position_embeddings)
-        ids = enc["input_ids"]
-        special = torch.isin(ids, torch.tensor(tok.all_special_ids))
-        mask = (torch.rand(ids.shape, generator=g) < rate) & ~special
-        logits = model(input_ids=ids.masked_fill(mask, tok.mask_token_id), attention_mask=enc["attention_mask"]).logits
-        hit += (logits.argmax(-1)[mask] == ids[mask]).sum().item()
-        total += mask.sum().item()
-        counts += torch.bincount(ids[mask], minlength=len(counts))
-    return hit / max(total, 1), counts.max().item() / max(total, 1)
-
-
-@torch.no_grad()
-def sentence_vectors(tok, model, texts: list[str]) -> list[torch.Tensor]:
-    """Per layer (0 = embeddings), mean over pieces without special tokens."""
-    out = []
-    for i in range(0, len(texts), 64):
-        enc = tok(texts[i:i + 64], return_tensors="pt", padding=True, truncation=True,
-                  max_length=model.config.max_position_embeddings, return_special_tokens_mask=True)
-        keep = (enc["attention_mask"] * (1 - enc["special_tokens_mask"])).unsqueeze(-1).float()
-        hidden = model.base_model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
-                                  output_hidden_states=True).hidden_states
-        out.append(torch.stack([(h * keep).sum(1) / keep.sum(1).clamp(min=1) for h in hidden]))
-    return list(torch.cat(out, dim=1))
-
-
-def read_heldout(path: Path) -> list[str]:
-    return [line.rstrip("\n").split("\t", 1)[1] for line in path.open(encoding="utf-8")]
+SEED, NORM_ITERS = 1, 5          # config.yaml: analysis.cka.random_seed and analysis.norm_iters
 
 
 def pair_counts(text: str) -> list[int]:
-    """'0,300,3000' -> [0, 300, 3000]"""
+    """'300,3000' -> [300, 3000]"""
     try:
         counts = sorted({int(n) for n in text.split(",")})
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated whole numbers, e.g. 0,300,3000")
-    if counts[0] < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: pair counts must be 0 or more")
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated whole numbers, e.g. 300,3000")
+    if counts[0] < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: a map needs at least one verse pair")
     return counts
 
 
@@ -80,46 +43,46 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path)
     ap.add_argument("--heldout", type=Path, default=Path(paths.heldout_verses("bible", "en")).parent)
-    ap.add_argument("--maps", type=pair_counts, default="0,300,3000",
-                    help="verse pairs to learn each Procrustes map from, comma-separated (0: no map)")
+    ap.add_argument("--maps", type=pair_counts, default="300,3000",
+                    help="verse pairs to learn each Procrustes map from, comma-separated")
     ap.add_argument("--n-eval", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    if not args.run.is_dir():
-        raise SystemExit(f"{args.run}: no such run folder (train it with snakemake {args.run}/metrics.json)")
-    langs = sorted((p.name for p in args.run.iterdir() if (p / "config.json").is_file()),
-                   key=lambda l: (l != "en", l))
-    missing = [str(args.heldout / f"{l}.tsv") for l in langs if not (args.heldout / f"{l}.tsv").is_file()]
-    if missing:
-        raise SystemExit(f"{missing[0]}: held-out verses missing (make them with snakemake {' '.join(missing)})")
-    maps = args.maps
-    n_fit = maps[-1]
-    texts = {l: read_heldout(args.heldout / f"{l}.tsv")[: n_fit + args.n_eval] for l in langs}
-    print(f"{args.run.name}: held-out verses, the first {n_fit} to learn maps from, the next {args.n_eval} to evaluate")
-    vectors = {}
+    metrics_path = args.run / "metrics.json"
+    if not metrics_path.is_file():
+        raise SystemExit(f"{metrics_path}: no such run (train it with snakemake {metrics_path})")
+    metrics = json.loads(metrics_path.read_text())
+    langs = metrics["languages"]
+    if len(langs) != 2:
+        raise SystemExit(f"{args.run}: a bilingual run is needed (it has {', '.join(langs)})")
+    sets = {"heldout": {"format": "tsv", "path": str(args.heldout / "{lang}.tsv"),
+                        "max_sentences": max(args.maps) + args.n_eval}}
+    for lang in langs:
+        if not (args.heldout / f"{lang}.tsv").is_file():
+            raise SystemExit(f"{args.heldout / f'{lang}.tsv'}: held-out verses missing (make them with snakemake "
+                             f"{paths.heldout_verses('bible', lang)})")
+        print(f"  {lang}: masked-token accuracy {100 * metrics['best'][lang]['masked_acc']:.1f}% "
+              f"(most frequent piece: {100 * metrics['most_frequent_acc'][lang]:.1f}%)")
+
+    en, xx = langs
+    features = {}
     for init in ("trained", "random"):
-        for l in langs:
-            tok, model = load(args.run / l, init == "random")
-            acc, majority = mlm_accuracy(tok, model, texts[l][: args.n_eval])
-            print(f"  {init:7s} {l}: masked-token accuracy {100 * acc:5.1f}% "
-                  f"(most frequent piece: {100 * majority:.1f}%)")
-            vectors[init, l] = sentence_vectors(tok, model, texts[l])
-    if len(langs) == 2:
-        a, b = langs
-        for n_map in maps:
-            for init in ("trained", "random"):
-                scores = []
-                for x, y in zip(vectors[init, b], vectors[init, a]):
-                    x_test, y_test = x[n_fit:], y[n_fit:]
-                    if n_map:
-                        m = fit_map(x[:n_map], y[:n_map], 5)
-                        x_test, y_test = m.shared(x_test), m.target(y_test)
-                    scores.append(retrieval_p_at_1(x_test, y_test))
-                best = max(range(len(scores)), key=scores.__getitem__)
-                how = f"after Procrustes on {n_map} pairs" if n_map else "without a map"
-                print(f"  {init:7s} {b}->{a} retrieval {how}: best P@1 {100 * scores[best]:.1f}% at layer {best} "
-                      f"(per layer: {', '.join(f'{100 * s:.1f}' for s in scores)})")
+        for lang in langs:
+            texts = read_set(sets, "heldout", lang)
+            out = Path(paths.RESULTS) / "bench" / "emergence" / args.run.name / init / lang
+            extract(args.run / lang, texts, out, init=init, seed=SEED, progress=False)
+            features[init, lang] = Features(out)
+    print(f"{args.run.name}: {xx}->{en} retrieval of {args.n_eval} held-out verses, best layer (P@1 per layer)")
+    for n_map in args.maps:
+        for init in ("trained", "random"):
+            table = retrieval_table(features[init, xx], features[init, en], n_train=n_map, n_eval=args.n_eval,
+                                    seed=SEED, norm_iters=NORM_ITERS, block=4096)
+            kinds = ([(False, "without a map")] if n_map == args.maps[0] else []) + [(True, f"{n_map}-pair map")]
+            for mapped, how in kinds:
+                scores = table[table.mapped == mapped].set_index("layer")["p_at_1"]
+                print(f"  {init:7s} {how:>15s}: {100 * scores.max():5.1f}% at layer {scores.idxmax()} "
+                      f"({', '.join(f'{100 * s:.1f}' for s in scores)})")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ the same token stream of real Bible text twice, in this one process:
 in alternating rounds, and prints the tokens/s of each (the median over all rounds' intervals of --warmup steps,
 warm-up excluded, so that a slow minute of a shared machine does not decide the ratio) and, as its LAST line,
 the ratio ours / baseline.
-Both run with the same allocator setting (xstruct.cpu.keep_freed_memory, which our recipe applies).
+Both run with the same allocator setting (xstruct.hardware.keep_freed_memory, which our recipe applies).
 On a GPU it also prints model FLOPs utilisation (xstruct.model.train_flops_per_token: sparse head for ours,
 dense for the baseline).
 
@@ -18,6 +18,7 @@ dense for the baseline).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import sqlite3
@@ -169,6 +170,8 @@ def main():
     for k, v in PRESETS[a.preset].items():
         if getattr(a, k) is None:
             setattr(a, k, v)
+    if importlib.util.find_spec("accelerate") is None:     # the Trainer baseline needs it; fail before any work
+        p.error("the Trainer baseline needs accelerate: .venv/bin/pip install -e '.[bench]'")
     a.bf16 = (a.precision or ("bf16" if a.device == "cuda" else "fp32")) == "bf16"
     if a.device == "cpu" and a.bf16:
         a.bf16 = cpu_has_bf16()
