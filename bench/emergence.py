@@ -19,13 +19,14 @@ import json
 from pathlib import Path
 
 import torch
+import yaml
 
 from xstruct import paths
 from xstruct.analysis.extract import Features, extract
 from xstruct.analysis.sentence_retrieval import retrieval_table
 from xstruct.analysis.texts import read_set
 
-SEED, NORM_ITERS = 1, 5          # config.yaml: analysis.cka.random_seed and analysis.norm_iters
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def pair_counts(text: str) -> list[int]:
@@ -47,8 +48,12 @@ def main():
                     help="verse pairs to learn each Procrustes map from, comma-separated")
     ap.add_argument("--n-eval", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--config", type=Path, default=ROOT / "config.yaml",
+                    help="the random encoders' seed and the normalisation rounds, as the analysis uses them")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    analysis = yaml.safe_load(args.config.read_text())["analysis"]
+    seed, norm_iters = analysis["cka"]["random_seed"], analysis["norm_iters"]
     metrics_path = args.run / "metrics.json"
     if not metrics_path.is_file():
         raise SystemExit(f"{metrics_path}: no such run (train it with snakemake {metrics_path})")
@@ -71,13 +76,13 @@ def main():
         for lang in langs:
             texts = read_set(sets, "heldout", lang)
             out = Path(paths.RESULTS) / "bench" / "emergence" / args.run.name / init / lang
-            extract(args.run / lang, texts, out, init=init, seed=SEED, progress=False)
+            extract(args.run / lang, texts, out, init=init, seed=seed, progress=False)
             features[init, lang] = Features(out)
     print(f"{args.run.name}: {xx}->{en} retrieval of {args.n_eval} held-out verses, best layer (P@1 per layer)")
     for n_map in args.maps:
         for init in ("trained", "random"):
             table = retrieval_table(features[init, xx], features[init, en], n_train=n_map, n_eval=args.n_eval,
-                                    seed=SEED, norm_iters=NORM_ITERS, block=4096)
+                                    seed=seed, norm_iters=norm_iters, block=analysis["block_size"])
             kinds = ([(False, "without a map")] if n_map == args.maps[0] else []) + [(True, f"{n_map}-pair map")]
             for mapped, how in kinds:
                 scores = table[table.mapped == mapped].set_index("layer")["p_at_1"]
