@@ -33,6 +33,14 @@ def _drop_stale_manifests():
 if workflow.is_main_process:
     _drop_stale_manifests()
 
+
+onstart:
+    from xstruct.hardware import fp32_fallback_note
+
+    note = fp32_fallback_note(config["pretrain"]) if workflow.local_exec else None
+    if note:
+        print(note, file=sys.stderr)
+
 # Job order on a few cores: everything pretraining reads, then pretraining (the long jobs), then the short jobs
 # that read its exports. Without it the greedy scheduler fills the cores with whichever pretraining is ready and
 # builds the last vocabularies late, so one long run ends alone (measured: the last ~9 min of an 81-min default).
