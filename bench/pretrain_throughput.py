@@ -90,7 +90,12 @@ def run_ours(vocab: Path, work: Path, a, steps: int, warmup: int) -> list[float]
         raise SystemExit(f"--steps={steps} must be a multiple of --warmup={warmup}")
     recipe = PretrainRecipe(run, model, cfg, vocab, work / "out", work / "ckpt", threads=a.threads)
     recipe.setup()
-    recipe.train()
+    if a.profile:     # where our step's time goes, by operator (the first `warmup` steps included)
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+            recipe.train()
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12, max_name_column_width=36))
+    else:
+        recipe.train()
     rates = [r["tokens_per_s"] for r in recipe.log_rows if r["split"] == "train"][1:]   # after warm-up
     return rates
 
@@ -163,6 +168,7 @@ def main():
     p.add_argument("--precision", choices=["bf16", "fp32"],
                    help="for both (default: fp32 on CPU, the Trainer's CPU default; bf16 on GPU)")
     p.add_argument("--compile", action="store_true", help="torch.compile our training forward")
+    p.add_argument("--profile", action="store_true", help="print where our loop's time goes, by operator (the profiler slows ours: not for the ratio)")
     for k in ("layers", "hidden", "heads", "seq_len", "batch", "vocab", "lines"):
         p.add_argument(f"--{k.replace('_', '-')}", type=int, help=f"override the preset's {k} (lines: Bible verses)")
     p.add_argument("--dropout", type=float, help="override the preset's dropout (hidden and attention, both sides)")
