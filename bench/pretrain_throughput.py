@@ -168,7 +168,8 @@ def main():
     p.add_argument("--precision", choices=["bf16", "fp32"],
                    help="for both (default: fp32 on CPU, the Trainer's CPU default; bf16 on GPU)")
     p.add_argument("--compile", action="store_true", help="torch.compile our training forward")
-    p.add_argument("--profile", action="store_true", help="print where our loop's time goes, by operator (the profiler slows ours: not for the ratio)")
+    p.add_argument("--profile", action="store_true",
+                   help="print where our loop's time goes, by operator (the profiler slows ours: not for the ratio)")
     for k in ("layers", "hidden", "heads", "seq_len", "batch", "vocab", "lines"):
         p.add_argument(f"--{k.replace('_', '-')}", type=int, help=f"override the preset's {k} (lines: Bible verses)")
     p.add_argument("--dropout", type=float, help="override the preset's dropout (hidden and attention, both sides)")
