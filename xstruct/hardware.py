@@ -29,9 +29,10 @@ def fp32_fallback_note(pretrain: dict, cpuinfo: str | Path = "/proc/cpuinfo") ->
     """One line for the start of a local run whose training asks for bf16 on a CPU without it: everything then
     trains in fp32, which at the embedded model size is ~3x slower (measured, docs/performance.md), so a user
     learns the cost before hours of it, not from the job logs."""
-    if not pretrain.get("bf16") or pretrain.get("device", "auto") not in ("auto", "cpu") or cpu_has_bf16(cpuinfo):
+    # cheapest first: resolving the device imports torch, needed only on a CPU without bf16
+    if not pretrain.get("bf16") or cpu_has_bf16(cpuinfo):
         return None
-    if pretrain.get("device", "auto") == "auto" and resolve_device("auto").type == "cuda":
+    if resolve_device(pretrain.get("device", "auto")).type != "cpu":
         return None
     return ("note: this CPU has no bf16 instructions (avx512_bf16 or amx_bf16 in /proc/cpuinfo), so training runs "
             "in fp32, about 3x slower: the embedded default takes 2.6 to over 5 hours on 2 such cores instead of "
