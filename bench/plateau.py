@@ -19,7 +19,6 @@ Runs are resumable (a killed recipe continues from its checkpoint); a finished r
 from __future__ import annotations
 
 import argparse
-import copy
 import csv
 import json
 import sys
@@ -33,14 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from xstruct import paths  # noqa: E402
+from xstruct.configs import merge_config  # noqa: E402
 from xstruct.mlm import left_plateau  # noqa: E402
-
-
-def deep_merge(base: dict, over: dict) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
 
 
 def run_spec(config: dict, run_id: str) -> tuple[dict, str]:
@@ -62,8 +55,8 @@ def train_recipe(name: str, recipe: dict, base: dict, config: dict, run_id: str,
     folder = out / name
     if (folder / "metrics.json").is_file():
         return folder
-    model = deep_merge(base["model"], recipe.get("model", {}))
-    pre = deep_merge(base["pretrain"], recipe.get("pretrain", {}))
+    model = merge_config(base["model"], recipe.get("model", {}))
+    pre = merge_config(base["pretrain"], recipe.get("pretrain", {}))
     tokens_per_step = pre["batch_size"] * pre["seq_len"]
     pre.update(max_steps=None, max_tokens=recipe.get("max_tokens", max_tokens),
                eval_every=max(1, eval_tokens // tokens_per_step), checkpoint_every=max(1, eval_tokens // tokens_per_step),

@@ -5,6 +5,8 @@ import pytest
 import torch
 import yaml
 
+from xstruct.configs import merge_config
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
@@ -13,17 +15,8 @@ def load_config(*overlays: str) -> dict:
     """config.yaml with configs/<overlay>.yaml merged over it, the way `--configfile` merges."""
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     for name in overlays:
-        merge(config, yaml.safe_load((ROOT / "configs" / f"{name}.yaml").read_text()))
+        config = merge_config(config, yaml.safe_load((ROOT / "configs" / f"{name}.yaml").read_text()))
     return config
-
-
-def merge(base: dict, over: dict) -> dict:
-    for k, v in over.items():
-        if isinstance(v, dict) and isinstance(base.get(k), dict):
-            merge(base[k], v)
-        else:
-            base[k] = v
-    return base
 
 
 @pytest.fixture(scope="session")

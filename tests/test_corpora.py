@@ -129,6 +129,30 @@ def test_heldout_is_aligned(db, tmp_path):
     assert keys[0][0] == "40.1.1" and all(40 <= int(k.split(".")[0]) <= 66 for k in keys[0])
 
 
+def test_valid_verses_are_the_validation_part_aligned_across_languages(db, tmp_path):
+    langs = ["en", "zh"]
+    verses = bible.valid_verses(db, VERSIONS, langs, BIBLE["heldout_books"], BIBLE["valid_fraction"])
+    assert len(verses["en"]) == len(verses["zh"]) > 300
+    for lang in langs:       # each is, in order, the validation part build_text writes, less verses empty elsewhere
+        paths = {p: str(tmp_path / f"{lang}.{p}.txt") for p in ("a", "b", "valid")}
+        bible.build_text(db, VERSIONS[lang], lang, BIBLE["heldout_books"], BIBLE["valid_fraction"], paths,
+                         str(tmp_path / f"{lang}.stats.json"))
+        valid = iter(Path(paths["valid"]).read_text(encoding="utf-8").splitlines())
+        assert all(v in valid for v in verses[lang])
+    # aligned: walking each language's verses in canonical order recovers the same keys for both lists
+    def keys_of(lang):
+        texts, found = iter(verses[lang]), []
+        want = next(texts)
+        for _, key, text in bible.read_verses(db, VERSIONS[lang], lang):
+            if text == want and part_of(key, BIBLE["valid_fraction"]) == "valid":
+                found.append(key)
+                want = next(texts, None)
+        return found
+    assert keys_of("en") == keys_of("zh")
+    assert len(keys_of("en")) == len(verses["en"])
+    assert not any(40 <= int(k.split(".")[0]) <= 66 for k in keys_of("en"))      # no New Testament verse
+
+
 def test_crossref(db, tmp_path):
     n = bible.build_crossref(db, str(tmp_path / "x.tsv"))
     rows = [l.split("\t") for l in (tmp_path / "x.tsv").read_text().splitlines()]

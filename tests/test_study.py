@@ -4,7 +4,8 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, load_config, merge
+from tests.conftest import ROOT, load_config
+from xstruct.configs import merge_config
 from xstruct.study import ConfigError, Study, read_conditions
 
 
@@ -125,7 +126,7 @@ def test_local_inputs_of_the_overlay_are_named_by_config_key_when_missing(tmp_pa
     from xstruct.local_inputs import check_local_inputs, local_inputs
 
     overlay = (ROOT / "configs/paper-local.example.yaml").read_text().replace("/data/xstruct", str(tmp_path))
-    config = merge(load_config("paper"), yaml.safe_load(overlay))
+    config = merge_config(load_config("paper"), yaml.safe_load(overlay))
     study = Study(config, root=ROOT)
     found = local_inputs(config, study)
     keys = {k for k, _, _ in found}

@@ -5,6 +5,7 @@ runs every check the recipe would, so a bad value fails in one line before Snake
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, fields
 
@@ -39,6 +40,15 @@ class ModelConfig:
             raise ValueError(f"model.position_init={self.position_init!r}: expected 'normal' or 'sinusoidal'")
         if self.norm not in ("post", "pre"):
             raise ValueError(f"model.norm={self.norm!r}: expected 'post' or 'pre'")
+
+
+def merge_config(base: dict, over: dict) -> dict:
+    """`over` merged into a copy of `base` as Snakemake merges a --configfile: mappings merge key by key,
+    anything else (lists included) replaces."""
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        out[k] = merge_config(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
 
 
 def dataclass_from_dict(cls, d: dict, where: str):

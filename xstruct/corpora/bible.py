@@ -21,7 +21,7 @@ from typing import Iterator
 import regex
 from packaging.requirements import Requirement
 
-from xstruct.corpora.text import is_han, normalize, segment, write_parts
+from xstruct.corpora.text import is_han, normalize, part_of, segment, write_parts
 from xstruct.io import atomic_write
 
 log = logging.getLogger(__name__)
@@ -153,6 +153,17 @@ def heldout_keys(db: str | Path, versions_by_lang: dict[str, str], langs: list[s
                            read_verses(db, version_of(versions_by_lang, lang), lang, tuple(heldout_books))}
     first = texts[langs[0]]
     return [k for k in first if all(texts[l].get(k) for l in langs)]       # dict order = canonical order
+
+
+def valid_verses(db: str | Path, versions_by_lang: dict[str, str], langs: list[str], heldout_books,
+                 valid_fraction: float) -> dict[str, list[str]]:
+    """The pretraining validation verses (the part `build_text` writes to valid) that are non-empty in every
+    language of `langs`, aligned by verse key: Old Testament text no run trains on, for tuning, not evaluation."""
+    texts = {lang: {key: text for book, key, text in read_verses(db, version_of(versions_by_lang, lang), lang)
+                    if text and not is_heldout(book, heldout_books) and part_of(key, valid_fraction) == "valid"}
+             for lang in langs}
+    keys = [k for k in texts[langs[0]] if all(k in texts[l] for l in langs)]
+    return {lang: [texts[lang][k] for k in keys] for lang in langs}
 
 
 def build_heldout(db: str | Path, versions_by_lang: dict[str, str], langs: list[str], lang: str,
