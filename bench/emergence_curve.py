@@ -101,47 +101,46 @@ def train(run_id: str, config: dict, out: Path, max_tokens: int, every: int, thr
     return folder
 
 
-def measure(folder: Path, verses: dict[str, list[str]], seed: int, norm_iters: int, block: int,
+def measure(folder: Path, verses: dict[str, list[str]], seed: int, norm_iters: int, block: int, debiased: bool,
             map_pairs: int) -> list[dict]:
     """One row per snapshot: masked accuracy, retrieval and CKA of the snapshot and of its random init."""
     import torch
-    from xstruct.analysis.cka import linear_cka
+    from xstruct.analysis.cka_layers import cka_table
     from xstruct.analysis.extract import Features, extract
     from xstruct.analysis.sentence_retrieval import retrieval_table
 
     torch.set_num_threads(1)
     en, xx = verses
-    log = [r for r in csv.DictReader(open(folder / "log.csv", newline="")) if r["split"] == "valid"]
-    acc = {(int(r["tokens"]), r["lang"]): float(r["masked_acc"]) for r in log}
-    n_eval = len(verses[en]) - map_pairs
+    with open(folder / "log.csv", newline="") as f:
+        acc = {(int(r["tokens"]), r["lang"]): float(r["masked_acc"]) for r in csv.DictReader(f)
+               if r["split"] == "valid"}
+    n = len(verses[en])
 
-    def scores(feats: dict[str, Features]) -> dict:
-        table = retrieval_table(feats[xx], feats[en], n_train=map_pairs, n_eval=n_eval, seed=seed,
+    def scores(snap: Path, init: str) -> dict:
+        feats = {}
+        for lang in verses:
+            feat_dir = folder / "features" / (snap.name if init == "trained" else "random") / lang
+            extract(snap / lang, verses[lang], feat_dir, init=init, seed=seed, progress=False)
+            feats[lang] = Features(feat_dir)
+        table = retrieval_table(feats[xx], feats[en], n_train=map_pairs, n_eval=n - map_pairs, seed=seed,
                                 norm_iters=norm_iters, block=block)
         best = table.groupby("mapped")["p_at_1"].max()
-        cka = [linear_cka(feats[en].sentences(l), feats[xx].sentences(l)) for l in range(feats[en].n_layers)]
-        return {"retrieval": float(best[False]), "retrieval_map": float(best[True]), "cka": sum(cka) / len(cka)}
+        cka = cka_table({"pair": (feats[en], feats[xx])}, n_sentences=n, seed=seed, debiased=debiased)
+        return {"retrieval": float(best[False]), "retrieval_map": float(best[True]),
+                "cka": float(cka.set_index("layer").loc["avg", "cka"])}
 
-    rows = []
     snapshots = sorted((folder / "snapshots").iterdir())
-    for init in ("random", "trained"):
-        for snap in snapshots if init == "trained" else snapshots[:1]:
-            feats = {}
-            for lang in verses:
-                feat_dir = folder / "features" / (snap.name if init == "trained" else "random") / lang
-                extract(snap / lang, verses[lang], feat_dir, init=init, seed=seed, progress=False)
-                feats[lang] = Features(feat_dir)
-            s = scores(feats)
-            if init == "random":
-                random = s
-                continue
-            tokens = int(snap.name)
-            rows.append({"run": folder.name, "tokens": tokens,
-                         **{f"masked_acc_{l}": acc.get((tokens, l)) for l in verses},
-                         **{k: round(v, 4) for k, v in s.items()},
-                         **{f"{k}_random": round(v, 4) for k, v in random.items()},
-                         **{f"{k}_gap": round(s[k] - random[k], 4) for k in s},
-                         "n_verses": len(verses[en]), "map_pairs": map_pairs})
+    random = scores(snapshots[0], "random")      # every snapshot starts from the same initialisation
+    rows = []
+    for snap in snapshots:
+        s = scores(snap, "trained")
+        tokens = int(snap.name)
+        rows.append({"run": folder.name, "tokens": tokens,
+                     **{f"masked_acc_{l}": acc.get((tokens, l)) for l in verses},
+                     **{k: round(v, 4) for k, v in s.items()},
+                     **{f"{k}_random": round(v, 4) for k, v in random.items()},
+                     **{f"{k}_gap": round(s[k] - random[k], 4) for k in s},
+                     "n_verses": n, "map_pairs": map_pairs})
     return rows
 
 
@@ -205,7 +204,7 @@ def main():
     for folder in folders:
         verses = valid_verses(config, folder.name.split(".")[1].split("-"))
         rows += measure(folder, verses, analysis["cka"]["random_seed"], analysis["norm_iters"],
-                        analysis["block_size"], args.map_pairs)
+                        analysis["block_size"], analysis["cka"]["debiased"], args.map_pairs)
     with open(args.out / "curve.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
