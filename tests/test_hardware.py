@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from xstruct.hardware import cpu_has_bf16, fp32_fallback_note
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
@@ -33,6 +34,7 @@ def test_a_cpu_run_without_bf16_starts_with_a_note_of_its_cost(cpuinfo):
     without, with_ = cpuinfo
     note = fp32_fallback_note({"bf16": True, "device": "cpu"}, without)
     assert note and "fp32" in note and "docs/performance.md" in note and "\n" not in note
+    assert "configs/core.yaml" in note and (ROOT / "configs/core.yaml").is_file()   # the way out it names exists
     assert fp32_fallback_note({"bf16": True, "device": "cpu"}, with_) is None       # it gets bf16
     assert fp32_fallback_note({"bf16": False, "device": "cpu"}, without) is None    # fp32 asked for
     assert fp32_fallback_note({"bf16": True, "device": "cuda"}, without) is None    # not a CPU run

@@ -21,6 +21,19 @@ def test_default_study_has_every_paper_run():
     assert len(ids) == len(study.runs)
 
 
+def test_core_runs_are_the_defaults_runs():
+    """configs/core.yaml is a subset of the default, not a cheaper recipe: each of its runs is the default's run of
+    the same id (same row, languages, seed, corpus parts, and every setting its training and vocabulary read)."""
+    default, core = load_config(), load_config("core")
+    runs = {r.id: r for r in Study(default, root=ROOT).runs}
+    core_runs = Study(core, root=ROOT).runs
+    assert {"default.en-fr.s1", "random_init.en-fr.s1", "mono.en.s2", "sep_emb.en-en2.s1"} <= {r.id for r in core_runs}
+    for r in core_runs:
+        assert r.spec(core["parallel"]) == runs[r.id].spec(default["parallel"]), r.id
+    for key in ("seed", "parallel", "corpora", "dictionaries", "vocab", "model", "pretrain"):
+        assert core[key] == default[key], key
+
+
 def test_conditions_are_data():
     conds = read_conditions(ROOT / "configs/conditions.tsv")
     assert conds["sep_emb_l1_3"].separate_embeddings and conds["sep_emb_l1_3"].separate_layers == (1, 2)

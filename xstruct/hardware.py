@@ -35,8 +35,9 @@ def fp32_fallback_note(pretrain: dict, cpuinfo: str | Path = "/proc/cpuinfo") ->
     if resolve_device(pretrain.get("device", "auto")).type != "cpu":
         return None
     return ("note: this CPU has no bf16 instructions (avx512_bf16 or amx_bf16 in /proc/cpuinfo), so training runs "
-            "in fp32, about 3x slower: the embedded default takes 2.6 to over 5 hours on 2 such cores instead of "
-            "70-90 minutes (docs/performance.md, 'The default per machine type')")
+            "in fp32, about 3x slower: the embedded default takes 2.6 to ~4.5 hours on 2 such cores instead of "
+            "70-90 minutes; --configfile configs/core.yaml runs its en-fr core in ~70 minutes "
+            "(docs/performance.md, 'The default per machine type')")
 
 
 def keep_freed_memory() -> bool:
