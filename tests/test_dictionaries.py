@@ -149,34 +149,67 @@ def test_frequency_rank_split(english_bible, cedict_pairs):
         D.split_by_rank(pairs, ranks, (0, 500), (400, 650))
 
 
+def build(source, lang, pkg, english, tmp_path, train_ranks, test_ranks, foreign=None, min_count=1):
+    """`build_dictionary` then `split_dictionary`, as the rules run them; (stats, split stats, files read)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    paths = {p: str(tmp_path / f"en-{lang}.{p}.txt") for p in ("all", "train", "test")}
+    stats = D.build_dictionary(source, lang, pkg, english, paths["all"], str(tmp_path / "stats.json"),
+                               foreign_corpus=foreign)
+    split = D.split_dictionary(source, lang, paths["all"], english, train_ranks, test_ranks,
+                               {p: paths[p] for p in ("train", "test")}, str(tmp_path / "split.json"),
+                               foreign_corpus=foreign, min_count=min_count)
+    read = {p: [tuple(l.split("\t")) for l in Path(f).read_text(encoding="utf-8").splitlines()]
+            for p, f in paths.items()}
+    return stats, split, read
+
+
 def test_build_dictionary_files(packages, english_bible, tmp_path):
-    corpus = english_bible
-    paths = {p: str(tmp_path / f"en-fr.{p}.txt") for p in ("all", "train", "test")}
-    stats = D.build_dictionary(SOURCES["fr"], "fr", packages["fr"], [str(corpus)], (0, 1000), (1000, 1200),
-                               paths, str(tmp_path / "en-fr.stats.json"))
-    read = {p: [tuple(l.split("\t")) for l in Path(paths[p]).read_text(encoding="utf-8").splitlines()]
-            for p in paths}
-    assert json.loads((tmp_path / "en-fr.stats.json").read_text())["train"] == stats["train"]
-    assert stats["train"]["english_words"] == 1000 and stats["test"]["english_words"] == 200
+    stats, split, read = build(SOURCES["fr"], "fr", packages["fr"], [english_bible], tmp_path, (0, 1000),
+                               (1000, 1200))
+    assert json.loads((tmp_path / "split.json").read_text())["train"] == split["train"]
+    assert stats["all"]["pairs"] == len(read["all"])
+    assert split["train"]["english_words"] == 1000 and split["test"]["english_words"] == 200
     assert set(read["train"]) | set(read["test"]) <= set(read["all"])
     assert all(len(p) == 2 for part in read.values() for p in part)
     with pytest.raises(ValueError, match=r"dictionaries.test_ranks \[5000, 6500\]: empty for en-fr"):
-        D.build_dictionary(SOURCES["fr"], "fr", packages["fr"], [str(corpus)], (0, 5000), (5000, 6500),
-                           paths, str(tmp_path / "s.json"))
+        build(SOURCES["fr"], "fr", packages["fr"], [english_bible], tmp_path, (0, 5000), (5000, 6500))
+
+
+def test_frequency_floor_keeps_rare_words_out_of_the_split_only(packages, english_bible, french_bible, tmp_path):
+    """min_count removes rare English words from train / test; the whole dictionary (the extra anchors' table)
+    does not depend on the split settings at all."""
+    stats, split, read = build(SOURCES["fr"], "fr", packages["fr"], [english_bible], tmp_path / "a", (0, 300),
+                               (300, 400), foreign=[french_bible], min_count=20)
+    freqs = D.word_frequencies([english_bible])
+    assert min(freqs[en] for en, _ in read["test"]) >= 20 == split["split"]["min_count"]
+    assert split["test"]["english_corpus_count"][0] >= 20 and split["test"]["english_words"] == 100
+    unfloored = build(SOURCES["fr"], "fr", packages["fr"], [english_bible], tmp_path / "b", (0, 300),
+                      (300, 400), foreign=[french_bible])
+    assert unfloored[2]["test"] == read["test"]       # ranks 300-400 are all above the floor: the same pairs
+    assert unfloored[2]["all"] == read["all"] and unfloored[0] == stats
+    n = split["split"]["ranked_english_words"]
+    assert 400 < n < stats["ranked_english_words"]           # the floor cuts the tail of the ranking only
+    with pytest.raises(ValueError, match=rf"test_ranks \[{n}, {n + 100}\]: empty for en-fr, only {n} .* 20\+ times"):
+        build(SOURCES["fr"], "fr", packages["fr"], [english_bible], tmp_path / "c", (0, n), (n, n + 100),
+              foreign=[french_bible], min_count=20)
+
+
+def test_dictionary_word_forms():
+    assert D.dictionary_words("Et Dieu dit: Que la lumière soit!") == ["et", "dieu", "dit", "que", "la", "lumière",
+                                                                       "soit"]
+    assert [D.dictionary_form(t) for t in ["Roi,", "(God)", "l'homme", "3:16", "LORD.", "王"]] == \
+        ["roi", "god", None, None, "lord", "王"]
 
 
 def test_evaluated_pairs_have_their_translation_in_the_corpus(packages, english_bible, french_bible, tmp_path):
     """FreeDict translations the French Bible never uses cannot be retrieved: train/test keep only the others."""
-    paths = {p: str(tmp_path / f"en-fr.{p}.txt") for p in ("all", "train", "test")}
-    stats = D.build_dictionary(SOURCES["fr"], "fr", packages["fr"], [english_bible], (0, 1000), (1000, 1200),
-                               paths, str(tmp_path / "en-fr.stats.json"), foreign_corpus=[french_bible])
+    stats, split, read = build(SOURCES["fr"], "fr", packages["fr"], [english_bible], tmp_path, (0, 1000),
+                               (1000, 1200), foreign=[french_bible])
     french = D.word_frequencies([french_bible])
-    read = {p: [tuple(l.split("\t")) for l in Path(paths[p]).read_text(encoding="utf-8").splitlines()]
-            for p in paths}
     assert all(french[xx] > 0 for part in ("train", "test") for _, xx in read[part])
     assert any(french[xx] == 0 for _, xx in read["all"])            # "all" keeps the whole dictionary
     assert stats["pairs_with_translation_in_corpus"] < stats["all"]["pairs"]
-    assert stats["train"]["english_words"] == 1000 and stats["test"]["english_words"] == 200
+    assert split["train"]["english_words"] == 1000 and split["test"]["english_words"] == 200
 
 
 def test_unreachable_muse_url_is_one_clear_line():
@@ -198,17 +231,14 @@ def test_muse_train_and_test_are_used_as_muse_split_them(tmp_path):
         (muse / f"en-fr.{span}.txt").write_text("".join(f"{en} {xx}\n" for en, xx in given[part]), encoding="utf-8")
     corpus = tmp_path / "en.txt"
     corpus.write_text("the king and the house\nthe water of the shepherd\n" * 3, encoding="utf-8")
-    paths = {p: str(tmp_path / f"en-fr.{p}.txt") for p in ("all", "train", "test")}
-    stats = D.build_dictionary({"source": "muse", "path": str(muse)}, "fr", None, [str(corpus)], (0, 2), (2, 4),
-                               paths, str(tmp_path / "stats.json"))
-    read = {p: [tuple(l.split("\t")) for l in Path(paths[p]).read_text(encoding="utf-8").splitlines()] for p in paths}
+    source = {"source": "muse", "path": str(muse)}
+    _, split, read = build(source, "fr", None, [str(corpus)], tmp_path / "a", (0, 2), (2, 4))
     assert read["train"] == given["train"] and read["test"] == given["test"]
-    assert stats["split"] == {"train": "en-fr.0-5000.txt", "test": "en-fr.5000-6500.txt"}
+    assert split["split"] == {"train": "en-fr.0-5000.txt", "test": "en-fr.5000-6500.txt"}
     for f in muse.glob("en-fr.*.txt"):                                 # only the full dictionary
         f.unlink()
     (muse / "en-fr.txt").write_text("".join(f"{en} {xx}\n" for part in given.values() for en, xx in part),
                                     encoding="utf-8")
-    stats = D.build_dictionary({"source": "muse", "path": str(muse)}, "fr", None, [str(corpus)], (0, 2), (2, 4),
-                               paths, str(tmp_path / "stats.json"))
-    assert stats["split"] == {"train_ranks": [0, 2], "test_ranks": [2, 4]}
-    assert ("the", "le") in [tuple(l.split("\t")) for l in Path(paths["train"]).read_text().splitlines()]
+    _, split, read = build(source, "fr", None, [str(corpus)], tmp_path / "b", (0, 2), (2, 4))
+    assert split["split"]["train_ranks"] == [0, 2] and split["split"]["test_ranks"] == [2, 4]
+    assert ("the", "le") in read["train"]

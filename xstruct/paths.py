@@ -59,6 +59,11 @@ def dictionary_stats(xx: str) -> str:
     return f"{RESULTS}/dict/en-{xx}.stats.json"
 
 
+def dictionary_split_stats(xx: str) -> str:
+    """What the word-translation train / test split kept, and by which rule."""
+    return f"{RESULTS}/dict/en-{xx}.split.json"
+
+
 def fetched_set(name: str) -> str:
     """Folder of an analysis set the pipeline downloads (rule analysis_set)."""
     return f"{RESULTS}/data/sets/{name}"

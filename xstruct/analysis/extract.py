@@ -8,7 +8,8 @@ A folder holds, for layers 0 (embedding output) .. L:
   types.npy            (L+1, T, d) float32  each frequent word type averaged over all its occurrences in the
   types.tsv            word<TAB>count       set (averaged contextual word vectors, paper §5.1.1);
   embeddings.npy       (V1, d) float32      input-embedding rows of the words that are one piece, and
-  embedding_words.txt                       those words (non-contextual word vectors);
+  embedding_words.txt                       those words (non-contextual word vectors).
+Types and embedding words are spelt as the dictionaries spell words (lowercased letters, no punctuation).
   manifest.json        written last: what was encoded, the cache key, counts and throughput.
 A view is a trained model folder, or a randomly initialised model of the same configuration (`init="random"`).
 """
@@ -23,6 +24,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from xstruct.corpora.dictionaries import dictionary_form
 from xstruct.export import from_export
 from xstruct.hardware import resolve_device
 from xstruct.io import atomic_dir, read_json, sha256_file, write_json
@@ -71,9 +73,22 @@ def single_piece_words(tok) -> list[tuple[str, int]]:
     return sorted(keep.items(), key=lambda t: t[1])
 
 
+def embedding_words(tok) -> list[tuple[str, int]]:
+    """Single-piece words in the dictionaries' form, one piece per word: the piece spelt as the dictionary
+    spells the word ("roi") if there is one, else the first of its other spellings ("Roi")."""
+    best: dict[str, tuple[bool, int]] = {}
+    for w, i in single_piece_words(tok):
+        form = dictionary_form(w)
+        if form:
+            best[form] = min(best.get(form, (True, i)), (w != form, i))
+    return sorted(((form, i) for form, (_, i) in best.items()), key=lambda t: t[1])
+
+
 def type_vocabulary(words: list[list[str]], min_count: int, max_vocab: int) -> list[tuple[str, int]]:
-    """Most frequent word types (count >= min_count), by descending count then the word itself."""
-    counts = Counter(w for ws in words for w in ws)
+    """Most frequent word types (count >= min_count), by descending count then the word itself. A type is a
+    word in the dictionaries' form (`dictionary_form`: "Roi," and "roi" are one type), so that every dictionary
+    word finds all its occurrences and no near-duplicate competes with it as a translation."""
+    counts = Counter(t for ws in words for t in map(dictionary_form, ws) if t)
     kept = sorted(((w, c) for w, c in counts.items() if c >= min_count), key=lambda t: (-t[1], t[0]))
     return kept[:max_vocab]
 
@@ -93,7 +108,8 @@ def extract(model_dir: str | Path, texts: list[str], out_dir: str | Path, *, ini
     """
     out_dir = Path(out_dir)
     options = {"init": init, "seed": seed if init == "random" else None, "max_length": max_length,
-               "word_sentences": min(word_sentences, len(texts)), "types": types, "embeddings": embeddings}
+               "word_sentences": min(word_sentences, len(texts)), "types": types, "embeddings": embeddings,
+               "word_form": "dictionary"}     # types and embedding words in `dictionary_form` (older caches: raw)
     key = {"view": fingerprint(model_dir, init, seed), "texts": texts_sha256(texts), "options": options}
     if (out_dir / "manifest.json").is_file() and read_json(out_dir / "manifest.json").get("key") == key:
         return read_json(out_dir / "manifest.json")
@@ -148,7 +164,7 @@ def extract(model_dir: str | Path, texts: list[str], out_dir: str | Path, *, ini
                     dst, src = map(list, zip(*rows))
                     word_arr[:, dst] = w_vec[:, src].cpu().numpy().astype(np.float16)
             if t_sum is not None:
-                tid = torch.tensor([type_index.get(w, -1) for i in batch for w in words[i]], device=dev)
+                tid = torch.tensor([type_index.get(dictionary_form(w), -1) for i in batch for w in words[i]], device=dev)
                 ok = (tid >= 0) & (w_cnt > 0)
                 t_sum.index_add_(1, tid[ok], w_vec[:, ok])
                 t_cnt.index_add_(0, tid[ok], torch.ones(int(ok.sum()), device=dev))
@@ -166,7 +182,7 @@ def extract(model_dir: str | Path, texts: list[str], out_dir: str | Path, *, ini
             files += ["types.npy", "types.tsv"]
         n_emb = 0
         if embeddings:
-            pieces = single_piece_words(tok)
+            pieces = embedding_words(tok)
             table = model.get_input_embeddings().weight.detach().float().cpu()
             np.save(tmp / "embeddings.npy", table[[i for _, i in pieces]].numpy())
             (tmp / "embedding_words.txt").write_text("".join(f"{w}\n" for w, _ in pieces), encoding="utf-8")

@@ -1,6 +1,7 @@
 """fastText baseline for word translation (paper Fig. 4): vectors trained with gensim on the same corpus as
-the monolingual BERT, evaluated on exactly the BERT word lists (out-of-vocabulary words get fastText's own
-character n-gram vectors), so both methods retrieve among the same vocabulary."""
+the monolingual BERT, in the dictionaries' word form (lowercased runs of letters, as MUSE's fastText vectors are
+lowercased), evaluated on exactly the BERT word lists (out-of-vocabulary words get fastText's own character
+n-gram vectors), so both methods retrieve among the same vocabulary."""
 from __future__ import annotations
 
 import time
@@ -9,12 +10,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from xstruct.corpora.dictionaries import dictionary_words
 from xstruct.io import atomic_dir, read_json, write_json
 
 
 def train_fasttext(paths: list[str | Path], out_dir: str | Path, *, dim: int, epochs: int, min_count: int,
                    window: int, minn: int, maxn: int, skipgram: bool, threads: int, seed: int) -> dict:
-    """Train on whitespace words of the given text files; writes `vectors.kv` and `manifest.json`.
+    """Train on the dictionary words of the given text files; writes `vectors.kv` and `manifest.json`.
     One worker thread is the only setting gensim reproduces exactly (others reorder updates)."""
     from gensim.models import FastText
 
@@ -23,7 +25,7 @@ def train_fasttext(paths: list[str | Path], out_dir: str | Path, *, dim: int, ep
         if not Path(p).is_file():
             raise FileNotFoundError(f"{p}: fastText training text not found")
         with open(p, encoding="utf-8") as f:
-            sentences += [line.split() for line in f if line.strip()]
+            sentences += [words for words in map(dictionary_words, f) if words]
     started = time.perf_counter()
     model = FastText(sentences=sentences, vector_size=dim, window=window, min_count=min_count, min_n=minn,
                      max_n=maxn, sg=int(skipgram), epochs=epochs, workers=threads, seed=seed)

@@ -64,13 +64,13 @@ def dictionary_source(config: dict, lang: str) -> dict:
     return _entry(config["dictionaries"]["sources"], lang, "dictionaries.sources", "dictionary")
 
 
-def dictionary_inputs(config: dict, study, lang: str, cache: str) -> dict:
+def dictionary_inputs(config: dict, study, lang: str, cache: str, package: bool = True) -> dict:
     """English pretraining text (for the frequency ranks), the other language's (pairs whose translation it
-    lacks are not evaluated) and, for Debian-packaged sources, the package."""
+    lacks are not ranked) and, for Debian-packaged sources (with `package`), the package."""
     source = dictionary_source(config, lang)
     domain = english_domain(config, study)
     inputs = {side: [paths.corpus_part(domain, code, part) for part in ("a", "b")]
               for side, code in (("english", "en"), ("foreign", lang))}
-    if source["source"] in PACKAGED_DICTIONARIES:   # a merged config may keep a `package` the source ignores
+    if package and source["source"] in PACKAGED_DICTIONARIES:   # a merged config may keep a `package` the source ignores
         inputs["package"] = f"{cache}/{source['package']}/manifest.json"
     return inputs

@@ -186,12 +186,24 @@ def normalize_pairs(pairs: Iterable[Pair], lang: str) -> list[Pair]:
     return list(out)
 
 
+def dictionary_words(line: str) -> list[str]:
+    """The words of a line as the dictionaries spell them: runs of letters, lowercased (Chinese corpus text is
+    already jieba-segmented, so its runs are jieba words)."""
+    return [w.lower() for w in _WORDS.findall(line)]
+
+
+def dictionary_form(token: str) -> str | None:
+    """The dictionary word a whitespace token stands for ("Roi," -> "roi"), or None when the token has no run of
+    letters or several ("l'homme", "2:3"), since its vector then mixes words."""
+    runs = _WORDS.findall(token)
+    return runs[0].lower() if len(runs) == 1 else None
+
+
 def word_frequencies(paths: Iterable[str | Path]) -> Counter:
-    """Lowercased word counts of corpus text (words = runs of letters, as dictionary words are; Chinese corpus
-    text is already jieba-segmented, so its runs are jieba words)."""
+    """Counts of the dictionary words (`dictionary_words`) of corpus text."""
     counts = Counter()
     for line in read_lines(paths):
-        counts.update(w.lower() for w in _WORDS.findall(line))
+        counts.update(dictionary_words(line))
     return counts
 
 
@@ -255,45 +267,75 @@ def write_pairs(path: str | Path, pairs: Iterable[Pair]) -> None:
         f.writelines(f"{en}\t{xx}\n" for en, xx in pairs)
 
 
-def build_dictionary(source: dict, lang: str, pkg_dir: str | Path | None, english_corpus: list[str],
-                     train_ranks, test_ranks, paths: dict[str, str], stats_path: str,
-                     foreign_corpus: list[str] | None = None) -> dict:
-    """Write en-xx all/train/test pair files and their stats.
+def _translated(pairs: list[Pair], foreign_corpus: list[str] | None) -> list[Pair]:
+    """The pairs whose translation occurs in the other language's corpus (all of them without one)."""
+    if not foreign_corpus:
+        return pairs
+    foreign = word_frequencies(foreign_corpus)
+    return [p for p in pairs if foreign[p[1]] > 0]
 
-    With `foreign_corpus`, train and test keep only pairs whose translation occurs in it: like MUSE's pairs,
-    which lie in the vocabularies of the embeddings they evaluate (a FreeDict translation absent from the
-    Bible can never be retrieved). "all" keeps every pair."""
+
+def _pair_stats(pairs: list[Pair], freqs: Counter | None = None) -> dict:
+    stats = {"pairs": len(pairs), "english_words": len({en for en, _ in pairs}),
+             "foreign_words": len({xx for _, xx in pairs})}
+    if freqs is not None and pairs:
+        counts = [freqs[en] for en, _ in pairs]
+        stats["english_corpus_count"] = [min(counts), max(counts)]
+    return stats
+
+
+def build_dictionary(source: dict, lang: str, pkg_dir: str | Path | None, english_corpus: list[str],
+                     path: str, stats_path: str, foreign_corpus: list[str] | None = None) -> dict:
+    """Write the whole en-xx dictionary (the extra anchors' code-switching table) and its stats: every pair,
+    English words in frequency-rank order (`rank_words` over the pairs whose translation occurs in
+    `foreign_corpus`), then the other words alphabetically."""
     pairs = load_pairs(source, lang, pkg_dir)
     if not pairs:
         raise RuntimeError(f"dictionaries.sources.{lang}: no single-word pairs read from {source}")
-    in_text = pairs
-    if foreign_corpus:
-        foreign = word_frequencies(foreign_corpus)
-        in_text = [p for p in pairs if foreign[p[1]] > 0]
-    freqs = word_frequencies(english_corpus)
-    ranks = rank_words(in_text, freqs)
-    given = muse_split_files(source["path"], lang) if source.get("source") == "muse" else None
-    if given:           # MUSE's split as MUSE made it: its test set is comparable with published numbers
-        train, test = (normalize_pairs(read_muse_file(given[part]), lang) for part in ("train", "test"))
-    else:
-        train, test = split_by_rank(in_text, ranks, train_ranks, test_ranks)
-        for name, subset, span in (("train", train, train_ranks), ("test", test, test_ranks)):
-            if not subset:
-                raise ValueError(f"dictionaries.{name}_ranks {list(span)}: empty for en-{lang}, only {len(ranks)} "
-                                 f"of its English words occur in the pretraining corpus; lower the ranks")
-    # "all": every pair, English words in rank order, then the words absent from the corpus alphabetically.
+    in_text = _translated(pairs, foreign_corpus)
+    ranks = rank_words(in_text, word_frequencies(english_corpus))
     unranked = len(ranks)
     everything = sorted(pairs, key=lambda p: (ranks.get(p[0], unranked), p[0] if p[0] not in ranks else ""))
-    for name, subset in (("all", everything), ("train", train), ("test", test)):
-        write_pairs(paths[name], subset)
-    stats = {name: {"pairs": len(s), "english_words": len({en for en, _ in s}),
-                    "foreign_words": len({xx for _, xx in s})}
-             for name, s in (("all", everything), ("train", train), ("test", test))}
-    stats["pairs_with_translation_in_corpus"] = len(in_text)
-    stats["ranked_english_words"] = len(ranks)
-    stats["split"] = ({part: Path(f).name for part, f in given.items()} if given
-                      else {"train_ranks": list(train_ranks), "test_ranks": list(test_ranks)})
-    stats["source"] = {k: v for k, v in source.items()}
+    write_pairs(path, everything)
+    stats = {"all": _pair_stats(everything), "pairs_with_translation_in_corpus": len(in_text),
+             "ranked_english_words": len(ranks), "source": dict(source)}
     write_json(stats_path, stats)
     log.info("en-%s: %s", lang, json.dumps(stats, ensure_ascii=False))
+    return stats
+
+
+def split_dictionary(source: dict, lang: str, dictionary_path: str, english_corpus: list[str], train_ranks,
+                     test_ranks, paths: dict[str, str], stats_path: str, foreign_corpus: list[str] | None = None,
+                     min_count: int = 1) -> dict:
+    """Write the word-translation train / test pairs of the en-xx dictionary and their stats.
+
+    MUSE's own split files are used as MUSE made them (its test set is comparable with published numbers).
+    Otherwise the MUSE rule on this corpus: the pairs whose translation occurs in `foreign_corpus` (like MUSE's,
+    which lie in the vocabularies of the embeddings they evaluate: a FreeDict translation absent from the Bible
+    can never be retrieved), English words ranked by corpus frequency among those seen at least `min_count`
+    times, train and test by rank. A separate step from `build_dictionary`, so that changing the split never
+    changes what the extra-anchors runs pretrain on."""
+    freqs = word_frequencies(english_corpus)
+    given = muse_split_files(source["path"], lang) if source.get("source") == "muse" else None
+    if given:
+        train, test = (normalize_pairs(read_muse_file(given[part]), lang) for part in ("train", "test"))
+        eligible = None
+    else:
+        in_text = _translated(read_dictionary(dictionary_path), foreign_corpus)
+        ranks = rank_words(in_text, freqs)
+        eligible = {w: r for w, r in ranks.items() if freqs[w] >= min_count}    # a prefix: ranks follow counts
+        train, test = split_by_rank(in_text, eligible, train_ranks, test_ranks)
+        for name, subset, span in (("train", train, train_ranks), ("test", test, test_ranks)):
+            if not subset:
+                raise ValueError(f"dictionaries.{name}_ranks {list(span)}: empty for en-{lang}, only {len(eligible)} "
+                                 f"of its English words occur {min_count}+ times in the pretraining corpus; "
+                                 "lower the ranks or dictionaries.min_count")
+    for name, subset in (("train", train), ("test", test)):
+        write_pairs(paths[name], subset)
+    stats = {"train": _pair_stats(train, freqs), "test": _pair_stats(test, freqs),
+             "split": ({part: Path(f).name for part, f in given.items()} if given else
+                       {"train_ranks": list(train_ranks), "test_ranks": list(test_ranks), "min_count": min_count,
+                        "ranked_english_words": len(eligible)})}
+    write_json(stats_path, stats)
+    log.info("en-%s split: %s", lang, json.dumps(stats, ensure_ascii=False))
     return stats
