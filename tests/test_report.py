@@ -134,6 +134,8 @@ def test_table1_from_paper_numbers_gives_paper_deltas_and_claims(tmp_path, study
     assert both.loc[control, ("ner", "fr", "ours")] == FLOOR["ner"] and np.isnan(both.loc[control, ("ner", "fr", "paper ner")])
     assert table.loc[control, ("xnli", "Δ")] == pytest.approx(FLOOR["xnli"] - paper.loc["default", ["xnli_fr", "xnli_ru", "xnli_zh"]].mean())
     assert control in md and control in (tmp_path / "out/tables/table1.tex").read_text()
+    bli_rows = [r.split("|")[4].strip() for r in (tmp_path / "out/tables/bli.md").read_text().splitlines()[4:]]
+    assert "" in bli_rows and "1" in bli_rows and not any("." in r for r in bli_rows)   # layers as written
     for fig in ("fig3_transfer", "fig4a_bli_embeddings", "fig4b_bli_contextual", "fig5_alignment_transfer",
                 "fig6_retrieval", "fig7_cka"):
         for ext in ("png", "pdf"):

@@ -34,8 +34,9 @@ def write_similarity_report(inputs: dict[str, list[str]], tables_dir: str | Path
     if not bli.empty:
         out["bli"] = bli
         cols = ["pair", "model", "vocabulary", "layer", "p_at_1", "test_coverage", "train_kept", "test_kept"]
+        layer = bli["layer"].map(lambda v: "" if pd.isna(v) else str(int(v)))   # blank for the embedding rows
         write_table(bli[cols], tables_dir / "bli", f"Word translation ({name}): P@1 (%) with CSLS after "
-                    "Procrustes, and test-dictionary coverage (%).", index=False)
+                    "Procrustes, and test-dictionary coverage (%).", index=False, display=bli[cols].assign(layer=layer))
         emb = bli[bli.vocabulary == "embedding"].pivot_table(index="pair", columns="model", values="p_at_1")
         ctx = bli[bli.model.isin(["bert", "random"]) & (bli.vocabulary == "contextual")].copy()
         ctx["layer"] = ctx["layer"].astype(int)
