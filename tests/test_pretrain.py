@@ -194,7 +194,7 @@ def test_preemption_signal_to_the_launcher_reaches_every_rank_and_the_rerun_resu
     proc.send_signal(signal.SIGUSR1)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGUSR1, err[-3000:]
-    assert "caught SIGUSR1" in err
+    assert "caught SIGUSR1" in err, err[-4000:]        # rank 0 checkpointed and said so (not only the launcher)
     step = torch.load(tmp_path / "ckpt" / "last.pt", weights_only=True)["step"]
     assert 0 < step < 200 and not (tmp_path / "out" / "metrics.json").exists()
     launch(s, gpus=2)                                  # the requeued job resumes where the ranks stopped

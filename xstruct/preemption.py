@@ -25,6 +25,8 @@ class PreemptionWatch:
         def handler(signum, _frame):
             self.signum = signum
         self._previous = {s: signal.signal(s, handler) for s in SIGNALS}
+        for s in SIGNALS:      # restart the system call a signal lands in: a collective (gloo) or a checkpoint
+            signal.siginterrupt(s, False)  # write in C++ would otherwise fail with EINTR instead of finishing
         return self
 
     def __exit__(self, *exc) -> None:
