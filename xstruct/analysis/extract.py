@@ -84,11 +84,11 @@ def embedding_words(tok) -> list[tuple[str, int]]:
     return sorted(((form, i) for form, (_, i) in best.items()), key=lambda t: t[1])
 
 
-def type_vocabulary(words: list[list[str]], min_count: int, max_vocab: int) -> list[tuple[str, int]]:
-    """Most frequent word types (count >= min_count), by descending count then the word itself. A type is a
-    word in the dictionaries' form (`dictionary_form`: "Roi," and "roi" are one type), so that every dictionary
-    word finds all its occurrences and no near-duplicate competes with it as a translation."""
-    counts = Counter(t for ws in words for t in map(dictionary_form, ws) if t)
+def type_vocabulary(forms: list[list[str | None]], min_count: int, max_vocab: int) -> list[tuple[str, int]]:
+    """Most frequent word types (count >= min_count), by descending count then the word itself. `forms` are the
+    sentences' words in the dictionaries' form (`dictionary_form`: "Roi," and "roi" are one type; None is no
+    type), so that every dictionary word finds all its occurrences and no near-duplicate competes with it."""
+    counts = Counter(t for fs in forms for t in fs if t)
     kept = sorted(((w, c) for w, c in counts.items() if c >= min_count), key=lambda t: (-t[1], t[0]))
     return kept[:max_vocab]
 
@@ -131,7 +131,8 @@ def extract(model_dir: str | Path, texts: list[str], out_dir: str | Path, *, ini
 
     m = options["word_sentences"]
     offsets = np.concatenate([[0], np.cumsum([len(w) for w in words[:m]])]).astype(np.int64)
-    vocab = type_vocabulary(words, types["min_count"], types["max_vocab"]) if types else []
+    forms = [[dictionary_form(w) for w in ws] for ws in words] if types else []
+    vocab = type_vocabulary(forms, types["min_count"], types["max_vocab"]) if types else []
     type_index = {w: i for i, (w, _) in enumerate(vocab)}
 
     started = time.perf_counter()
@@ -164,7 +165,7 @@ def extract(model_dir: str | Path, texts: list[str], out_dir: str | Path, *, ini
                     dst, src = map(list, zip(*rows))
                     word_arr[:, dst] = w_vec[:, src].cpu().numpy().astype(np.float16)
             if t_sum is not None:
-                tid = torch.tensor([type_index.get(dictionary_form(w), -1) for i in batch for w in words[i]], device=dev)
+                tid = torch.tensor([type_index.get(f, -1) for i in batch for f in forms[i]], device=dev)
                 ok = (tid >= 0) & (w_cnt > 0)
                 t_sum.index_add_(1, tid[ok], w_vec[:, ok])
                 t_cnt.index_add_(0, tid[ok], torch.ones(int(ok.sum()), device=dev))
