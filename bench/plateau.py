@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from xstruct import paths  # noqa: E402
-from xstruct.configs import merge_config  # noqa: E402
+from xstruct.configs import ModelConfig, PretrainConfig, merge_config  # noqa: E402
 from xstruct.mlm import left_plateau  # noqa: E402
 
 
@@ -43,24 +43,45 @@ def run_spec(config: dict, run_id: str) -> tuple[dict, str]:
     return run.spec(config["parallel"]), str(ROOT / paths.vocab(run.vocab_id))
 
 
+def load_grid(path: Path) -> tuple[dict, dict]:
+    """A grid file's base settings and its recipes; a `base` that names another grid file reuses that one's."""
+    grid = yaml.safe_load(path.read_text())
+    base = grid["base"]
+    if isinstance(base, str):                 # another grid file's base, relative to this one
+        base = yaml.safe_load((path.parent / base).read_text())["base"]
+    return base, grid["recipes"]
+
+
+def recipe_settings(base: dict, recipe: dict, max_tokens: int, eval_tokens: int) -> tuple[dict, dict]:
+    """The model and pretraining settings one recipe trains under: its overrides merged into the base, the
+    budget in tokens, and evaluations (with checkpoints and log lines) every `eval_tokens`."""
+    model = merge_config(base["model"], recipe.get("model", {}))
+    pre = merge_config(base["pretrain"], recipe.get("pretrain", {}))
+    every = max(1, eval_tokens // (pre["batch_size"] * pre["seq_len"]))
+    pre.update(max_steps=None, max_tokens=recipe.get("max_tokens", max_tokens), eval_every=every,
+               checkpoint_every=every, log_every=every)
+    return model, pre
+
+
+def check_recipe(base: dict, recipe: dict) -> tuple[ModelConfig, PretrainConfig]:
+    """The recipe's settings as the trainer will read them (ValueError names a bad key or value)."""
+    model, pre = recipe_settings(base, recipe, max_tokens=1, eval_tokens=1)
+    return ModelConfig.from_dict(model), PretrainConfig.from_dict(pre)
+
+
 def train_recipe(name: str, recipe: dict, base: dict, config: dict, run_id: str, out: Path, max_tokens: int,
                  eval_tokens: int, stop_after: float) -> Path:
     """Train one recipe until `max_tokens`, or until `stop_after` x the tokens at which it left the plateau."""
     import torch
-    from xstruct.model import ModelConfig
-    from xstruct.pretrain import PretrainConfig, PretrainRecipe
+    from xstruct.pretrain import PretrainRecipe
     from xstruct.run_log import write_log
 
     torch.set_num_threads(1)
     folder = out / name
     if (folder / "metrics.json").is_file():
         return folder
-    model = merge_config(base["model"], recipe.get("model", {}))
-    pre = merge_config(base["pretrain"], recipe.get("pretrain", {}))
+    model, pre = recipe_settings(base, recipe, max_tokens, eval_tokens)
     tokens_per_step = pre["batch_size"] * pre["seq_len"]
-    pre.update(max_steps=None, max_tokens=recipe.get("max_tokens", max_tokens),
-               eval_every=max(1, eval_tokens // tokens_per_step), checkpoint_every=max(1, eval_tokens // tokens_per_step),
-               log_every=max(1, eval_tokens // tokens_per_step))
     spec, vocab_dir = run_spec(config, run_id)
     run = PretrainRecipe(spec, ModelConfig.from_dict(model), PretrainConfig.from_dict(pre), vocab_dir,
                          folder, folder / "checkpoints")
@@ -169,14 +190,16 @@ def main():
     ap.add_argument("--out", type=Path, default=ROOT / paths.RESULTS / "plateau")
     args = ap.parse_args()
 
-    grid_file = yaml.safe_load(args.grid.read_text())
-    base, grid = grid_file["base"], grid_file["recipes"]
-    if isinstance(base, str):                 # another grid file's base, relative to this one
-        base = yaml.safe_load((args.grid.parent / base).read_text())["base"]
+    base, grid = load_grid(args.grid)
     names = args.recipes or list(grid)
     unknown = [n for n in names if n not in grid]
     if unknown:
         raise SystemExit(f"{args.grid}: no recipe {unknown[0]!r}; known: {', '.join(grid)}")
+    for n in names:                           # a bad recipe fails here, before any other recipe trains
+        try:
+            check_recipe(base, grid[n])
+        except ValueError as e:
+            raise SystemExit(f"{args.grid}: recipe {n!r}: {e}")
     config = yaml.safe_load(args.config.read_text())
     _, vocab_dir = run_spec(config, args.run)
     if not (Path(vocab_dir) / "meta.json").is_file():
